@@ -1,0 +1,99 @@
+# pagewatch -- GNU make.  `make`, `make check`, `make bench`, `make install`.
+VERSION     := 0.1.0
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+
+CC          ?= cc
+B           := build
+WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS      ?= -O2 -g
+PW_CFLAGS   := -std=c11 $(WARN) -Iinclude -fPIC
+LDLIBS      := -lpthread
+
+ifdef SANITIZE
+PW_CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS     += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS    := $(wildcard src/*.c)
+LIB_OBJS    := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+TEST_SRCS   := $(filter-out tests/testlib.c,$(wildcard tests/*.c))
+TESTS       := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+BENCH_SRCS  := $(wildcard bench/*.c)
+BENCHES     := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+EXAMPLES    := $(patsubst examples/%.c,$(B)/%,$(wildcard examples/*.c))
+TOOL_SRCS   := $(wildcard tools/*.c)
+MAN1        := $(wildcard man/*.1)
+MAN3        := $(wildcard man/*.3)
+
+SONAME      := libpagewatch.so.$(SOVERSION)
+
+.PHONY: all check bench install clean tests
+all: $(B)/libpagewatch.a $(B)/libpagewatch.so $(B)/pagewatch $(EXAMPLES)
+
+$(B)/obj/%.o: src/%.c src/internal.h src/kabi.h include/pagewatch.h
+	@mkdir -p $(@D)
+	$(CC) $(PW_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libpagewatch.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libpagewatch.so.$(VERSION): $(LIB_OBJS) src/libpagewatch.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpagewatch.map \
+		$(LDFLAGS) -o $@ $(LIB_OBJS) $(LDLIBS)
+
+$(B)/libpagewatch.so: $(B)/libpagewatch.so.$(VERSION)
+	ln -sf libpagewatch.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf libpagewatch.so.$(VERSION) $@
+
+$(B)/pagewatch: $(TOOL_SRCS) $(wildcard tools/*.h) $(B)/libpagewatch.a
+	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(B)/libpagewatch.a $(LDLIBS)
+
+$(B)/%: examples/%.c $(B)/libpagewatch.a
+	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS)
+
+# Tests see the internals too (src/), to test what the tool and fuzzers use.
+$(B)/tests/%: tests/%.c tests/testlib.c tests/testlib.h $(B)/libpagewatch.a
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) -o $@ $< tests/testlib.c $(B)/libpagewatch.a $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS) -lm
+
+tests: all $(TESTS) $(BENCHES)
+
+check: tests
+	@tests/run.sh $(B)
+
+bench: all $(BENCHES)
+	@bench/run.sh $(B)
+
+$(B)/pagewatch.pc: Makefile
+	@mkdir -p $(B)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: pagewatch' 'Description: which pages were written, present, swapped: PAGEMAP_SCAN on every kernel' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lpagewatch' 'Libs.private: -lpthread' \
+		'Cflags: -I$${includedir}' > $@
+
+install: all $(B)/pagewatch.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 include/pagewatch.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/libpagewatch.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libpagewatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libpagewatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf libpagewatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libpagewatch.so
+	install -m 644 $(B)/pagewatch.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(B)/pagewatch $(DESTDIR)$(BINDIR)/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared internals of libpagewatch.  Nothing here is exported. */
+#ifndef PW_INTERNAL_H
+#define PW_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "pagewatch.h"
+#include "kabi.h"
+
+#define PW_PAGE_SIZE	4096ULL
+#define PW_PAGE_SHIFT	12
+#define PW_PMD_PAGES	512ULL
+#define PW_PMD_SIZE	(PW_PMD_PAGES * PW_PAGE_SIZE)
+
+#define PW_HIDDEN __attribute__((visibility("hidden")))
+
+static inline uint64_t pw_align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static inline uint64_t pw_align_down(uint64_t x, uint64_t a)
+{
+	return x & ~(a - 1);
+}
+
+/* One scan backend: the kernel's ioctl or the pagemap emulation. */
+struct pw_scan_ops {
+	const char *name;
+	int (*open)(struct pw_space *sp);
+	long (*scan)(struct pw_space *sp, struct pw_scan_arg *arg);
+	void (*close)(struct pw_space *sp);
+};
+
+PW_HIDDEN extern const struct pw_scan_ops pw_scan_native_ops;
+PW_HIDDEN extern const struct pw_scan_ops pw_scan_emulated_ops;
+
+struct pw_emu;	/* emulation state, scan_emulated.c */
+
+struct pw_space {
+	const struct pw_scan_ops *ops;
+	pid_t pid;		/* 0: this process */
+	int proc_fd;		/* /proc/PID, pins the process we meant */
+	int pagemap_fd;
+	int maps_fd;
+	uint64_t categories;	/* what this backend reports exactly */
+	struct pw_emu *emu;
+};
+
+/* One line of /proc/PID/maps. */
+struct pw_vma {
+	uint64_t start, end;
+	uint64_t offset;
+	uint64_t inode;
+	unsigned int dev_major, dev_minor;
+	char perms[5];
+	char *path;		/* into the reader's buffer, NUL-terminated */
+	size_t path_len;
+};
+
+/* maps.c: parse one line (without its newline); -EINVAL when malformed. */
+PW_HIDDEN int pw_maps_parse_line(char *line, size_t len, struct pw_vma *vma);
+
+/* maps.c: /proc/PID/maps read in order, a line at a time, from the start. */
+struct pw_maps_reader {
+	int fd;
+	char *buf;
+	size_t cap, len, pos;
+	bool eof;
+};
+PW_HIDDEN int pw_maps_begin(struct pw_maps_reader *mr, int fd);
+/* 1 with *vma filled, 0 at the end, -errno. */
+PW_HIDDEN int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma);
+PW_HIDDEN void pw_maps_end(struct pw_maps_reader *mr);
+
+/* scan_native.c: the category bits the kernel's ioctl accepts on fd,
+ * probed with zero-length scans; -errno when PAGEMAP_SCAN is missing. */
+PW_HIDDEN int pw_native_categories(int pagemap_fd, uint64_t *out);
+
+/* Facts about this kernel and this process's privileges, probed once. */
+struct pw_sysinfo {
+	bool pagemap_scan;	/* the ioctl exists */
+	uint64_t scan_categories;
+	bool pfn_visible;	/* pagemap shows PFNs to us */
+	uint64_t zero_pfn;	/* PFN of the shared zero page, when visible */
+	bool kpageflags;	/* /proc/kpageflags readable */
+	bool guard_regions;	/* MADV_GUARD_INSTALL works */
+	bool guard_bit;		/* pagemap bit 58 reports guard pages */
+	uint64_t user_top;	/* the kernel's TASK_SIZE_MAX */
+};
+PW_HIDDEN const struct pw_sysinfo *pw_sysinfo(void);
+
+/* Copy between this process's memory and a caller-supplied address the way
+ * the kernel's copy_{from,to}_user would: a bad address is -EFAULT, never a
+ * crash. */
+PW_HIDDEN int pw_user_read(void *dst, uint64_t src, size_t len);
+PW_HIDDEN int pw_user_write(uint64_t dst, const void *src, size_t len);
+
+PW_HIDDEN int pw_env_choice(const char *var, const char *const *names, int n);
+
+#endif /* PW_INTERNAL_H */

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The /proc/PID/maps line parser.  Written by hand rather than with sscanf
+ * because it runs once per mapping on every emulated scan, and because it
+ * must reject any malformed line cleanly (it is a fuzz target).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* At most max_digits digits: a longer number would not fit and is malformed. */
+static int hex_field(const char **p, const char *end, uint64_t *out, int max_digits)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int n = 0, d;
+
+	while (s < end && (d = hex_digit(*s)) >= 0) {
+		if (n++ == max_digits)
+			return -EINVAL;
+		v = (v << 4) | (uint64_t)d;
+		s++;
+	}
+	if (!n)
+		return -EINVAL;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+static int dec_field(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int n = 0;
+
+	while (s < end && *s >= '0' && *s <= '9' && n < 20) {
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+		s++;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+static int expect(const char **p, const char *end, char c)
+{
+	if (*p >= end || **p != c)
+		return -EINVAL;
+	(*p)++;
+	return 0;
+}
+
+int pw_maps_parse_line(char *line, size_t len, struct pw_vma *vma)
+{
+	const char *p = line, *end = line + len;
+	uint64_t major, minor;
+	int i;
+
+	if (hex_field(&p, end, &vma->start, 16) || expect(&p, end, '-') ||
+	    hex_field(&p, end, &vma->end, 16) || expect(&p, end, ' '))
+		return -EINVAL;
+	if (vma->end <= vma->start || (vma->start | vma->end) & (PW_PAGE_SIZE - 1))
+		return -EINVAL;
+	for (i = 0; i < 4; i++) {
+		if (p >= end || !strchr("rwxps-", *p) || !*p)
+			return -EINVAL;
+		vma->perms[i] = *p++;
+	}
+	vma->perms[4] = '\0';
+	if (expect(&p, end, ' ') || hex_field(&p, end, &vma->offset, 16) ||
+	    expect(&p, end, ' ') || hex_field(&p, end, &major, 8) ||
+	    expect(&p, end, ':') || hex_field(&p, end, &minor, 8) ||
+	    expect(&p, end, ' ') || dec_field(&p, end, &vma->inode))
+		return -EINVAL;
+	vma->dev_major = (unsigned int)major;
+	vma->dev_minor = (unsigned int)minor;
+	while (p < end && *p == ' ')
+		p++;
+	vma->path = line + (p - line);
+	vma->path_len = (size_t)(end - p);
+	return 0;
+}
+
+#define MAPS_BUF 16384
+
+/* The buffer has one byte more than cap, for the NUL of a last line
+ * that has no newline. */
+int pw_maps_begin(struct pw_maps_reader *mr, int fd)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->fd = fd;
+	mr->cap = MAPS_BUF;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	mr->buf = malloc(mr->cap + 1);
+	return mr->buf ? 0 : -ENOMEM;
+}
+
+void pw_maps_end(struct pw_maps_reader *mr)
+{
+	free(mr->buf);
+	mr->buf = NULL;
+}
+
+/* Lines may be split across reads of the seq_file: keep the tail. */
+static int maps_fill(struct pw_maps_reader *mr)
+{
+	ssize_t n;
+
+	memmove(mr->buf, mr->buf + mr->pos, mr->len - mr->pos);
+	mr->len -= mr->pos;
+	mr->pos = 0;
+	if (mr->len == mr->cap) {
+		char *nb = realloc(mr->buf, mr->cap * 2 + 1);
+
+		if (!nb)
+			return -ENOMEM;
+		mr->buf = nb;
+		mr->cap *= 2;
+	}
+	do
+		n = read(mr->fd, mr->buf + mr->len, mr->cap - mr->len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH ? 0 : -errno;	/* it exited: no more */
+	if (n == 0)
+		mr->eof = true;
+	mr->len += (size_t)n;
+	return 0;
+}
+
+int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma)
+{
+	for (;;) {
+		char *line = mr->buf + mr->pos;
+		size_t avail = mr->len - mr->pos;
+		char *nl = memchr(line, '\n', avail);
+		int r;
+
+		if (nl || (mr->eof && avail)) {
+			size_t n = nl ? (size_t)(nl - line) : avail;
+
+			mr->pos += n + (nl != NULL);
+			line[n] = '\0';
+			return pw_maps_parse_line(line, n, vma) ? -EIO : 1;
+		}
+		if (mr->eof)
+			return 0;
+		r = maps_fill(mr);
+		if (r)
+			return r;
+	}
+}
+
+int pw_space_mappings(struct pw_space *sp, uint64_t start, uint64_t end,
+		      pw_mapping_fn fn, void *ctx)
+{
+	struct pw_maps_reader mr;
+	struct pw_vma v;
+	int r;
+
+	if (!sp || !fn)
+		return -EINVAL;
+	r = pw_maps_begin(&mr, sp->maps_fd);
+	if (r) {
+		pw_maps_end(&mr);
+		return r;
+	}
+	while ((r = pw_maps_next(&mr, &v)) > 0) {
+		struct pw_mapping m;
+
+		if (v.end <= start)
+			continue;
+		if (end && v.start >= end) {
+			r = 0;
+			break;
+		}
+		m.start = v.start;
+		m.end = v.end;
+		m.offset = v.offset;
+		m.inode = v.inode;
+		m.dev_major = v.dev_major;
+		m.dev_minor = v.dev_minor;
+		memcpy(m.perms, v.perms, sizeof(m.perms));
+		m.path = v.path;
+		r = fn(&m, ctx);
+		if (r)
+			break;
+	}
+	pw_maps_end(&mr);
+	return r;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pw_scan_all: the whole walk, resumed at walk_end for the caller.
+ *
+ * The buffer handed to the backend is never longer than 512 regions: with a
+ * longer vec the kernel refills its internal bounce buffer mid-walk and a
+ * walk that then completes leaves walk_end at the last refill point instead
+ * of end (seen on 6.18).  With at most 512 entries walk_end is exact: the
+ * first matching address not reported, or end.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define WALK_VEC 512
+
+long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, void *ctx)
+{
+	struct pw_region local[WALK_VEC];
+	struct pw_region *vec = local;
+	struct pw_scan_arg a;
+	uint64_t budget, found = 0, end;
+	long total = 0, n, i;
+	int rc;
+
+	if (!sp || !fn)
+		return -EINVAL;
+	if (!arg)
+		return -EFAULT;
+	a = *arg;
+	if (a.vec && a.vec_len) {
+		vec = (struct pw_region *)(uintptr_t)a.vec;
+		if (a.vec_len > WALK_VEC)
+			a.vec_len = WALK_VEC;
+	} else {
+		a.vec_len = WALK_VEC;
+	}
+	a.vec = (uintptr_t)vec;
+	budget = a.max_pages;
+	end = pw_align_up(a.end, PW_PAGE_SIZE);
+	for (;;) {
+		uint64_t start = a.start;
+
+		if (budget)
+			a.max_pages = budget - found;
+		n = pw_scan(sp, &a);
+		if (n < 0)
+			return n;
+		for (i = 0; i < n; i++) {
+			found += (vec[i].end - vec[i].start) / PW_PAGE_SIZE;
+			rc = fn(&vec[i], ctx);
+			if (rc) {
+				arg->walk_end = vec[i].end;
+				return rc;
+			}
+		}
+		total += n;
+		/* Done: the walk completed, the budget is spent, or a partly
+		 * covered hugetlb page left it where it began (S35). */
+		if (a.walk_end >= end || (budget && found >= budget) ||
+		    (uint64_t)n < a.vec_len || a.walk_end <= start)
+			break;
+		a.start = a.walk_end;
+	}
+	arg->walk_end = a.walk_end;
+	return total;
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Runs every test program in BUILD/tests.  Tests named scan_* run once per
+# scan backend (PAGEWATCH_SCAN=native, then emulated).  Exit status of a
+# test: 0 pass, 77 skip (it says why on stderr), anything else fail.
+# The last line is "N passed, N failed, N skipped".
+B=${1:-build}
+T=${PW_TEST_TIMEOUT:-300}
+pass=0 fail=0 skip=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run() {	# name backend
+	name=$1 be=$2
+	label=$name${be:+ [$be]}
+	if [ -n "$be" ]; then
+		PAGEWATCH_SCAN=$be timeout -k 5 "$T" "$B/tests/$name" >"$log" 2>&1
+	else
+		timeout -k 5 "$T" "$B/tests/$name" >"$log" 2>&1
+	fi
+	rc=$?
+	case $rc in
+	0)  pass=$((pass + 1)); echo "PASS $label" ;;
+	77) skip=$((skip + 1)); echo "SKIP $label: $(tail -n 1 "$log")" ;;
+	*)  fail=$((fail + 1)); echo "FAIL $label (exit $rc)"; sed 's/^/    /' "$log" | tail -n 30 ;;
+	esac
+}
+
+for t in "$B"/tests/*; do
+	[ -x "$t" ] || continue
+	name=${t##*/}
+	case $name in
+	scan_*) run "$name" native; run "$name" emulated ;;
+	*)      run "$name" "" ;;
+	esac
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
