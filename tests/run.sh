@@ -4,6 +4,8 @@
 # test: 0 pass, 77 skip (it says why on stderr), anything else fail.
 # The last line is "N passed, N failed, N skipped".
 B=${1:-build}
+PW_BUILD=$B
+export PW_BUILD
 T=${PW_TEST_TIMEOUT:-300}
 pass=0 fail=0 skip=0
 log=$(mktemp)
