@@ -102,4 +102,46 @@ PW_HIDDEN int pw_user_write(uint64_t dst, const void *src, size_t len);
 
 PW_HIDDEN int pw_env_choice(const char *var, const char *const *names, int n);
 
+/* ---- write watches ---- */
+
+/* One write-tracking mechanism.  Ranges given to it are page-aligned and
+ * inside the watch; the generic checks are done once, in watch.c. */
+struct pw_watch_ops {
+	enum pw_backend id;
+	/* Begin tracking [w->start, w->end): every page clean.  Sets w->priv. */
+	int (*start)(struct pw_watch *w);
+	/* Up to *count written pages of [start, end), ascending, into pages;
+	 * *count set to the number stored.  With reset, exactly the pages
+	 * stored become clean, atomically with the report. */
+	int (*get)(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
+		   void **pages, size_t *count);
+	/* Every page of [start, end) becomes clean. */
+	int (*reset)(struct pw_watch *w, uint64_t start, uint64_t end);
+	/* Stop tracking; leave the range readable and writable. */
+	void (*stop)(struct pw_watch *w);
+};
+
+PW_HIDDEN extern const struct pw_watch_ops pw_watch_uffd_async_ops;
+PW_HIDDEN extern const struct pw_watch_ops pw_watch_uffd_sync_ops;
+PW_HIDDEN extern const struct pw_watch_ops pw_watch_soft_dirty_ops;
+PW_HIDDEN extern const struct pw_watch_ops pw_watch_mprotect_ops;
+
+struct pw_watch {
+	const struct pw_watch_ops *ops;
+	uint64_t start, end;		/* page-aligned */
+	void *priv;			/* the backend's state */
+	struct pw_watch *next;		/* all watches of the process */
+};
+
+/* probe.c */
+PW_HIDDEN int pw_uffd_open(void);
+PW_HIDDEN bool pw_soft_dirty_works(void);
+PW_HIDDEN enum pw_backend pw_auto_backend(const struct pw_probe *p);
+/* The probe of this process, done once. */
+PW_HIDDEN const struct pw_probe *pw_probe_cached(void);
+
+/* watch.c: every page of [start, end) lies in mappings a watch may cover
+ * (readable, writable, anonymous or shmem); -EINVAL otherwise. */
+PW_HIDDEN int pw_watch_range_ok(uint64_t start, uint64_t end);
+
 #endif /* PW_INTERNAL_H */

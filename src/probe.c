@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 
 /* A userfaultfd, the way pagewatch opens one: user-mode faults only where
  * the kernel knows the flag (5.11+), else without it, else /dev/userfaultfd. */
-PW_HIDDEN int pw_uffd_open(void);
 int pw_uffd_open(void)
 {
 	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | PW_UFFD_USER_MODE_ONLY);
@@ -99,7 +99,6 @@ static int soft_dirty_child(void)
 	return !(clean >> PM_SOFT_DIRTY_BIT & 1) && (dirty >> PM_SOFT_DIRTY_BIT & 1) ? 0 : 1;
 }
 
-PW_HIDDEN bool pw_soft_dirty_works(void);
 bool pw_soft_dirty_works(void)
 {
 	int status;
@@ -150,7 +149,6 @@ static void probe_hugetlb(struct pw_probe *p)
 	fclose(f);
 }
 
-PW_HIDDEN enum pw_backend pw_auto_backend(const struct pw_probe *p);
 enum pw_backend pw_auto_backend(const struct pw_probe *p)
 {
 	if (p->pagemap_scan && p->uffd_wp && p->uffd_wp_async && p->uffd_wp_unpopulated)
@@ -186,4 +184,18 @@ int pw_probe(struct pw_probe *out, size_t size)
 	p.auto_backend = (int)pw_auto_backend(&p);
 	memcpy(out, &p, size < sizeof(p) ? size : sizeof(p));
 	return 0;
+}
+
+static struct pw_probe cached;
+static pthread_once_t cached_once = PTHREAD_ONCE_INIT;
+
+static void probe_once(void)
+{
+	pw_probe(&cached, sizeof(cached));
+}
+
+const struct pw_probe *pw_probe_cached(void)
+{
+	pthread_once(&cached_once, probe_once);
+	return &cached;
 }

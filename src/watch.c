@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Write watches and snapshots: the public entry points.  The backends
- * (uffd-async, uffd-sync, soft-dirty, mprotect) come with part 2/4; until
- * then every request is answered -EOPNOTSUPP, never a silent no-op.
+ * Write watches: argument checks, the registry of watches, and the one
+ * place where a backend is chosen.  The backends themselves (watch_*.c)
+ * never see a bad range and never know about each other.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 #include "internal.h"
 
@@ -16,63 +21,224 @@ static const char *const backend_names[] = {
 	[PW_BACKEND_SOFT_DIRTY] = "soft-dirty",
 	[PW_BACKEND_MPROTECT] = "mprotect",
 };
+#define NBACKENDS ((int)(sizeof(backend_names) / sizeof(backend_names[0])))
+
+static const struct pw_watch_ops *const backend_ops[] = {
+	[PW_BACKEND_UFFD_ASYNC] = &pw_watch_uffd_async_ops,
+	[PW_BACKEND_UFFD_SYNC] = &pw_watch_uffd_sync_ops,
+	[PW_BACKEND_SOFT_DIRTY] = &pw_watch_soft_dirty_ops,
+	[PW_BACKEND_MPROTECT] = &pw_watch_mprotect_ops,
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pw_watch *registry;
 
 const char *pw_backend_name(enum pw_backend backend)
 {
-	if ((unsigned)backend >= sizeof(backend_names) / sizeof(backend_names[0]))
+	if ((unsigned)backend >= (unsigned)NBACKENDS)
 		return NULL;
 	return backend_names[backend];
 }
 
+static bool backend_available(enum pw_backend b, const struct pw_probe *p)
+{
+	switch (b) {
+	case PW_BACKEND_UFFD_ASYNC:
+		return p->pagemap_scan && p->uffd_wp && p->uffd_wp_async &&
+		       p->uffd_wp_unpopulated;
+	case PW_BACKEND_UFFD_SYNC:
+		return p->uffd_wp;
+	case PW_BACKEND_SOFT_DIRTY:
+		return p->soft_dirty;
+	case PW_BACKEND_MPROTECT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* AUTO: PAGEWATCH_BACKEND if set, else the best the probe found. */
+static int choose_backend(enum pw_backend req, const struct pw_watch_ops **out)
+{
+	const struct pw_probe *p;
+	int env;
+
+	if ((unsigned)req >= (unsigned)NBACKENDS)
+		return -EINVAL;
+	if (req == PW_BACKEND_AUTO) {
+		env = pw_env_choice("PAGEWATCH_BACKEND", backend_names, NBACKENDS);
+		if (env == -EINVAL)
+			return -EINVAL;
+		if (env > 0)
+			req = (enum pw_backend)env;
+	}
+	p = pw_probe_cached();
+	if (req == PW_BACKEND_AUTO)
+		req = pw_auto_backend(p);
+	if (!backend_available(req, p))
+		return -EOPNOTSUPP;
+	*out = backend_ops[req];
+	return 0;
+}
+
+/* Mappings a watch may cover: anonymous memory, private or shared, and
+ * shmem (memfd, SysV, /dev/shm). */
+static bool trackable(const struct pw_vma *v)
+{
+	static const char *const shmem[] = {
+		"/dev/zero", "/memfd:", "/SYSV", "[anon_shmem:", "/dev/shm/",
+	};
+	size_t i;
+
+	if (v->perms[0] != 'r' || v->perms[1] != 'w')
+		return false;
+	if (!v->inode && v->perms[3] == 'p' &&
+	    (!v->path_len || !strcmp(v->path, "[heap]") || !strcmp(v->path, "[stack]") ||
+	     !strncmp(v->path, "[anon:", 6)))
+		return true;
+	for (i = 0; i < sizeof(shmem) / sizeof(shmem[0]); i++)
+		if (!strncmp(v->path, shmem[i], strlen(shmem[i])))
+			return true;
+	return false;
+}
+
+int pw_watch_range_ok(uint64_t start, uint64_t end)
+{
+	struct pw_maps_reader mr;
+	struct pw_vma v;
+	uint64_t next = start;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = pw_maps_begin(&mr, fd);
+	while (!r && next < end && (r = pw_maps_next(&mr, &v)) > 0) {
+		r = 0;
+		if (v.end <= next)
+			continue;
+		if (v.start > next || !trackable(&v))
+			r = -EINVAL;
+		next = v.end;
+	}
+	pw_maps_end(&mr);
+	close(fd);
+	if (r < 0)
+		return r;
+	return next >= end ? 0 : -EINVAL;
+}
+
+/* Round [addr, addr + len) outward to pages; -EINVAL for len 0 or wrap. */
+static int page_range(const void *addr, size_t len, uint64_t *start, uint64_t *end)
+{
+	uint64_t a = (uintptr_t)addr;
+
+	if (!len || a + len < a || a + len > UINT64_MAX - PW_PAGE_SIZE)
+		return -EINVAL;
+	*start = pw_align_down(a, PW_PAGE_SIZE);
+	*end = pw_align_up(a + len, PW_PAGE_SIZE);
+	return 0;
+}
+
+static int sub_range(const struct pw_watch *w, const void *addr, size_t len,
+		     uint64_t *start, uint64_t *end)
+{
+	if (!w || page_range(addr, len, start, end))
+		return -EINVAL;
+	if (*start < w->start || *end > w->end)
+		return -EINVAL;
+	return 0;
+}
+
+static bool overlaps_locked(uint64_t start, uint64_t end)
+{
+	struct pw_watch *o;
+
+	for (o = registry; o; o = o->next)
+		if (start < o->end && o->start < end)
+			return true;
+	return false;
+}
+
 int pw_watch_start(struct pw_watch **out, void *addr, size_t len, enum pw_backend backend)
 {
-	(void)addr;
-	(void)len;
-	(void)backend;
-	if (out)
-		*out = NULL;
-	return -EOPNOTSUPP;
+	const struct pw_watch_ops *ops;
+	struct pw_watch *w;
+	uint64_t start = (uintptr_t)addr;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!len || start % PW_PAGE_SIZE || len % PW_PAGE_SIZE || start + len < start)
+		return -EINVAL;
+	r = choose_backend(backend, &ops);
+	if (r)
+		return r;
+	r = pw_watch_range_ok(start, start + len);
+	if (r)
+		return r;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->ops = ops;
+	w->start = start;
+	w->end = start + len;
+	pthread_mutex_lock(&registry_lock);
+	r = overlaps_locked(w->start, w->end) ? -EBUSY : ops->start(w);
+	if (!r) {
+		w->next = registry;
+		registry = w;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (r) {
+		free(w);
+		return r;
+	}
+	*out = w;
+	return 0;
 }
 
 int pw_watch_get(struct pw_watch *w, void *addr, size_t len, unsigned flags,
 		 void **pages, size_t *count)
 {
-	(void)w; (void)addr; (void)len; (void)flags; (void)pages; (void)count;
-	return -EOPNOTSUPP;
+	uint64_t start, end;
+
+	if (!pages || !count || !*count || flags & ~PW_WATCH_RESET)
+		return -EINVAL;
+	if (sub_range(w, addr, len, &start, &end))
+		return -EINVAL;
+	return w->ops->get(w, start, end, flags & PW_WATCH_RESET, pages, count);
 }
 
 int pw_watch_reset(struct pw_watch *w, void *addr, size_t len)
 {
-	(void)w; (void)addr; (void)len;
-	return -EOPNOTSUPP;
+	uint64_t start, end;
+
+	if (sub_range(w, addr, len, &start, &end))
+		return -EINVAL;
+	return w->ops->reset(w, start, end);
 }
 
 enum pw_backend pw_watch_backend(const struct pw_watch *w)
 {
-	(void)w;
-	return PW_BACKEND_AUTO;
+	return w ? w->ops->id : PW_BACKEND_AUTO;
 }
 
 void pw_watch_stop(struct pw_watch *w)
 {
-	(void)w;
-}
+	struct pw_watch **pp;
 
-int pw_snapshot_take(struct pw_watch *w, struct pw_snapshot **out)
-{
-	(void)w;
-	if (out)
-		*out = NULL;
-	return -EOPNOTSUPP;
-}
-
-long pw_snapshot_restore(struct pw_snapshot *snap)
-{
-	(void)snap;
-	return -EOPNOTSUPP;
-}
-
-void pw_snapshot_free(struct pw_snapshot *snap)
-{
-	(void)snap;
+	if (!w)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	for (pp = &registry; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->ops->stop(w);
+	pthread_mutex_unlock(&registry_lock);
+	free(w);
 }
