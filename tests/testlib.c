@@ -111,3 +111,280 @@ int t_have_pagemap_scan(void)
 	a.size = sizeof(a);
 	return t_raw_scan(-1, &a) == 0;
 }
+
+struct pw_watch *t_watch(void *addr, size_t len)
+{
+	struct pw_watch *w;
+	const char *be = getenv("PAGEWATCH_BACKEND");
+	int r = pw_watch_start(&w, addr, len, PW_BACKEND_AUTO);
+
+	if (r == -EOPNOTSUPP)
+		t_skip("write-watch backend '%s' is not available on this kernel",
+		       be && *be ? be : "auto");
+	if (r) {
+		fprintf(stderr, "pw_watch_start: %s\n", strerror(-r));
+		exit(1);
+	}
+	return w;
+}
+
+size_t t_written(struct pw_watch *w, void *addr, size_t len, void **pages, size_t max)
+{
+	size_t n = max;
+	int r = pw_watch_get(w, addr, len, 0, pages, &n);
+
+	if (r) {
+		fprintf(stderr, "pw_watch_get: %s\n", strerror(-r));
+		t_failures++;
+		return 0;
+	}
+	return n;
+}
+
+/* ---- Helpers for the scan_s* rule tests (added) ---- */
+
+char *t_map_small(size_t pages)
+{
+	char *p = t_map(pages);
+
+	if (madvise(p, pages * PAGE, MADV_NOHUGEPAGE)) {
+		perror("madvise(MADV_NOHUGEPAGE)");
+		exit(1);
+	}
+	return p;
+}
+
+void t_write_pages(char *p, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		((volatile char *)p)[i * PAGE] = (char)(i + 1);
+}
+
+void t_read_pages(char *p, size_t from, size_t to)
+{
+	size_t i;
+	char sum = 0;
+
+	for (i = from; i < to; i++)
+		sum += ((volatile char *)p)[i * PAGE];
+	__asm__ volatile("" : : "r"(sum));
+}
+
+void t_dontneed(char *p, size_t from, size_t to)
+{
+	if (madvise(p + from * PAGE, (to - from) * PAGE, MADV_DONTNEED)) {
+		perror("madvise(MADV_DONTNEED)");
+		exit(1);
+	}
+}
+
+static void cat_string(uint64_t c, char *buf, size_t len)
+{
+	static const char letters[] = "AWFPSZHDG";	/* bit order, see pagewatch.h */
+	size_t i, o = 0;
+
+	for (i = 0; i < 9 && o + 1 < len; i++)
+		if (c >> i & 1)
+			buf[o++] = letters[i];
+	if (c >> 9 && o + 1 < len)
+		buf[o++] = '+';
+	if (!o && len > 1)
+		buf[o++] = '-';
+	buf[o] = 0;
+}
+
+void t_print_regions(const char *what, const void *base, const struct pw_region *r, long n)
+{
+	uint64_t b = (uintptr_t)base;
+	char cs[16];
+	long i;
+
+	fprintf(stderr, "  %s: %ld region(s)\n", what, n);
+	for (i = 0; i < n && i < 40; i++) {
+		cat_string(r[i].categories, cs, sizeof(cs));
+		fprintf(stderr, "    [%+lld, %+lld) pages %s (0x%llx)\n",
+			(long long)(r[i].start - b) / (long long)PAGE,
+			(long long)(r[i].end - b) / (long long)PAGE, cs,
+			(unsigned long long)r[i].categories);
+	}
+	if (n > 40)
+		fprintf(stderr, "    ...\n");
+}
+
+static void print_query(const char *file, int line, const struct pw_scan_arg *a)
+{
+	fprintf(stderr, "%s:%d: query: start 0x%llx end +%lld pages (+%lld bytes) flags 0x%llx "
+		"vec_len %llu max_pages %llu inverted 0x%llx mask 0x%llx anyof 0x%llx return 0x%llx\n",
+		file, line, (unsigned long long)a->start,
+		(long long)(a->end - a->start) / (long long)PAGE,
+		(long long)(a->end - a->start), (unsigned long long)a->flags,
+		(unsigned long long)a->vec_len, (unsigned long long)a->max_pages,
+		(unsigned long long)a->category_inverted, (unsigned long long)a->category_mask,
+		(unsigned long long)a->category_anyof_mask, (unsigned long long)a->return_mask);
+}
+
+static int have_scan = -1;
+
+static int have_raw(void)
+{
+	if (have_scan < 0)
+		have_scan = t_have_pagemap_scan();
+	return have_scan;
+}
+
+int t_scan_fd = -1;
+
+long t_scan_at(const char *file, int line, struct pw_space *sp, struct pw_scan_arg *arg)
+{
+	struct pw_scan_arg k = *arg, in = *arg;
+	struct pw_region *uvec = (struct pw_region *)(uintptr_t)arg->vec, *kvec = NULL;
+	size_t n = 0;
+	long r, kr;
+
+	if (have_raw() && arg->vec && arg->vec_len) {
+		if (arg->vec_len > (1u << 20)) {
+			fprintf(stderr, "%s:%d: t_scan: vec_len too large\n", file, line);
+			exit(1);
+		}
+		n = (size_t)arg->vec_len;
+		kvec = malloc(n * sizeof(*kvec));
+		if (!kvec) {
+			perror("malloc");
+			exit(1);
+		}
+		memcpy(kvec, uvec, n * sizeof(*kvec));
+		k.vec = (uintptr_t)kvec;
+	}
+	r = pw_scan(sp, arg);
+	if (!have_raw())
+		return r;
+	kr = t_raw_scan(t_scan_fd, &k);
+	if (r != kr || (r >= 0 && (arg->walk_end != k.walk_end ||
+				   (n && memcmp(uvec, kvec, n * sizeof(*kvec)))))) {
+		print_query(file, line, &in);
+		fprintf(stderr, "%s:%d: pw_scan [%s] differs from the kernel's ioctl:\n",
+			file, line, pw_space_backend(sp));
+		fprintf(stderr, "  pw_scan: %ld, walk_end %+lld pages\n", r,
+			(long long)(arg->walk_end - in.start) / (long long)PAGE);
+		if (r > 0)
+			t_print_regions("pw_scan", (void *)(uintptr_t)in.start, uvec, r);
+		fprintf(stderr, "  kernel:  %ld, walk_end %+lld pages\n", kr,
+			(long long)(k.walk_end - in.start) / (long long)PAGE);
+		if (kr > 0)
+			t_print_regions("kernel", (void *)(uintptr_t)in.start, kvec, kr);
+		if (r == kr && r >= 0 && n && memcmp(uvec, kvec, n * sizeof(*kvec)))
+			fprintf(stderr, "  (the vec contents differ)\n");
+		t_failures++;
+	}
+	free(kvec);
+	return r;
+}
+
+long t_scan_err_at(const char *file, int line, struct pw_space *sp, struct pw_scan_arg *arg)
+{
+	struct pw_scan_arg k = *arg, in = *arg;
+	long r = pw_scan(sp, arg), kr;
+
+	if (!have_raw())
+		return r;
+	kr = t_raw_scan(t_scan_fd, &k);
+	if (r != kr) {
+		print_query(file, line, &in);
+		fprintf(stderr, "%s:%d: pw_scan [%s] returned %ld, the kernel's ioctl %ld\n",
+			file, line, pw_space_backend(sp), r, kr);
+		t_failures++;
+	}
+	return r;
+}
+
+void t_expect_at(const char *file, int line, struct pw_space *sp,
+		 struct pw_scan_arg *arg, long ret, const struct pw_region *exp,
+		 size_t n, uint64_t walk_end)
+{
+	struct pw_scan_arg in = *arg;
+	const struct pw_region *got = (const struct pw_region *)(uintptr_t)arg->vec;
+	long r = t_scan_at(file, line, sp, arg);
+	int bad = r != ret || (r >= 0 && arg->walk_end != walk_end);
+	long i;
+
+	if (!bad && r > 0 && (size_t)r == n)
+		for (i = 0; i < r; i++)
+			if (got[i].start != exp[i].start || got[i].end != exp[i].end ||
+			    got[i].categories != exp[i].categories)
+				bad = 1;
+	if (!bad && r >= 0 && (size_t)r != n)
+		bad = 1;
+	if (!bad)
+		return;
+	print_query(file, line, &in);
+	fprintf(stderr, "%s:%d: unexpected answer from pw_scan [%s]\n", file, line,
+		pw_space_backend(sp));
+	fprintf(stderr, "  expected: %ld, walk_end %+lld pages\n", ret,
+		(long long)(walk_end - in.start) / (long long)PAGE);
+	t_print_regions("expected", (void *)(uintptr_t)in.start, exp, (long)n);
+	fprintf(stderr, "  got:      %ld, walk_end %+lld pages\n", r,
+		(long long)(arg->walk_end - in.start) / (long long)PAGE);
+	if (r > 0)
+		t_print_regions("got", (void *)(uintptr_t)in.start, got, r);
+	t_failures++;
+}
+
+size_t t_model(const uint64_t *cats, const unsigned char *mapped, size_t npages,
+	       const void *base, const struct pw_scan_arg *arg,
+	       struct pw_region *out, size_t cap)
+{
+	uint64_t b = (uintptr_t)base, end = (arg->end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	uint64_t addr;
+	size_t n = 0;
+
+	for (addr = arg->start; addr < end; addr += PAGE) {
+		size_t i;
+		uint64_t c, rc;
+
+		if (addr < b || (addr - b) / PAGE >= npages)
+			continue;
+		i = (size_t)((addr - b) / PAGE);
+		if (mapped && !mapped[i])
+			continue;
+		c = cats[i] ^ arg->category_inverted;
+		if ((c & arg->category_mask) != arg->category_mask)
+			continue;
+		if (arg->category_anyof_mask && !(c & arg->category_anyof_mask))
+			continue;
+		rc = cats[i] & arg->return_mask;
+		if (n && out[n - 1].end == addr && out[n - 1].categories == rc) {
+			out[n - 1].end += PAGE;
+			continue;
+		}
+		if (n == cap) {
+			fprintf(stderr, "t_model: more than %zu regions\n", cap);
+			exit(1);
+		}
+		out[n].start = addr;
+		out[n].end = addr + PAGE;
+		out[n].categories = rc;
+		n++;
+	}
+	return n;
+}
+
+int t_tmpfile(size_t pages)
+{
+	char name[] = "/tmp/pw-test-XXXXXX";
+	char buf[4096];
+	int fd = mkstemp(name);
+	size_t i;
+
+	if (fd < 0)
+		return -1;
+	unlink(name);
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < pages; i++)
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}

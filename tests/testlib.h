@@ -51,4 +51,71 @@ struct pw_scan_arg t_arg(const void *start, size_t pages, struct pw_region *vec,
 long t_raw_scan(int fd, struct pw_scan_arg *arg);
 int t_have_pagemap_scan(void);
 
+
+/* ---- Helpers for the scan_s* rule tests (added) ---- */
+
+/* t_map, then MADV_NOHUGEPAGE so every page is its own 4 KiB entry. */
+char *t_map_small(size_t pages);
+/* Write one byte into each page of [p + from pages, p + to pages). */
+void t_write_pages(char *p, size_t from, size_t to);
+/* Read one byte from each page: untouched anonymous memory maps the zero page. */
+void t_read_pages(char *p, size_t from, size_t to);
+/* madvise(MADV_DONTNEED) of [p + from pages, p + to pages), failing on error. */
+void t_dontneed(char *p, size_t from, size_t to);
+
+/* A region [base + from pages, base + to pages) with categories c. */
+#define T_R(base, from, to, c)						\
+	{ (uint64_t)(uintptr_t)(base) + (uint64_t)(from) * PAGE,	\
+	  (uint64_t)(uintptr_t)(base) + (uint64_t)(to) * PAGE, (c) }
+#define T_PG(base, n) ((uint64_t)(uintptr_t)(base) + (uint64_t)(n) * PAGE)
+#define T_N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* pw_scan(sp, arg); and, when the kernel has PAGEMAP_SCAN, the same query
+ * through the raw ioctl with its own copy of the vec (same initial
+ * contents): CHECKs that both give the same return value, walk_end and vec
+ * contents, printing both answers when they differ.  Returns pw_scan's
+ * value; *arg holds pw_scan's walk_end.  vec must be valid memory. */
+#define t_scan(sp, arg) t_scan_at(__FILE__, __LINE__, (sp), (arg))
+long t_scan_at(const char *file, int line, struct pw_space *sp, struct pw_scan_arg *arg);
+
+/* As t_scan, for queries meant to fail or whose vec/arg may be invalid:
+ * the kernel gets an identical copy of *arg (same vec pointer) and only the
+ * return values are compared.  Returns pw_scan's value. */
+#define t_scan_err(sp, arg) t_scan_err_at(__FILE__, __LINE__, (sp), (arg))
+long t_scan_err_at(const char *file, int line, struct pw_space *sp, struct pw_scan_arg *arg);
+
+/* t_scan, then CHECK the exact return value, regions and walk_end. */
+#define t_expect(sp, arg, ret, exp, n, walk_end)			\
+	t_expect_at(__FILE__, __LINE__, (sp), (arg), (ret), (exp), (n), (walk_end))
+void t_expect_at(const char *file, int line, struct pw_space *sp,
+		 struct pw_scan_arg *arg, long ret, const struct pw_region *exp,
+		 size_t n, uint64_t walk_end);
+
+/* The expected answer of a query over [base, base + npages) whose pages
+ * have categories cats[i] (mapped[i] false: a gap), as S22-S24 define it:
+ * match, filter by return_mask, merge.  Ignores vec_len and max_pages (the
+ * caller keeps them out of the way); walk_end is the rounded end.
+ * Returns the number of regions stored in out (at most cap). */
+size_t t_model(const uint64_t *cats, const unsigned char *mapped, size_t npages,
+	       const void *base, const struct pw_scan_arg *arg,
+	       struct pw_region *out, size_t cap);
+
+/* Print regions relative to base on stderr, one per line. */
+void t_print_regions(const char *what, const void *base, const struct pw_region *r, long n);
+
+/* A file of pages pages in /tmp, filled with 'x', already unlinked; -1 on
+ * failure. */
+int t_tmpfile(size_t pages);
+
+/* ---- write watches ---- */
+/* Start a watch with PW_BACKEND_AUTO (PAGEWATCH_BACKEND picks the backend
+ * under test), skipping with a reason when it is not available here. */
+struct pw_watch *t_watch(void *addr, size_t len);
+/* Every written page of [addr, addr + len) without reset, into pages (room
+ * for max); returns the count, fails the test on an error. */
+size_t t_written(struct pw_watch *w, void *addr, size_t len, void **pages, size_t max);
+
+/* The pagemap fd t_scan and t_scan_err give the kernel (-1: this process). */
+extern int t_scan_fd;
+
 #endif
