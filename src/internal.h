@@ -140,6 +140,10 @@ PW_HIDDEN enum pw_backend pw_auto_backend(const struct pw_probe *p);
 /* The probe of this process, done once. */
 PW_HIDDEN const struct pw_probe *pw_probe_cached(void);
 
+/* thp.c: split every PMD-mapped THP of [start, end) into 4 KiB entries,
+ * keeping the data, and keep new ones from forming (MADV_NOHUGEPAGE). */
+PW_HIDDEN int pw_thp_split(uint64_t start, uint64_t end);
+
 /* watch.c: every page of [start, end) lies in mappings a watch may cover
  * (readable, writable, anonymous or shmem); -EINVAL otherwise. */
 PW_HIDDEN int pw_watch_range_ok(uint64_t start, uint64_t end);
