@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "pagewatch.h"
@@ -143,6 +144,13 @@ PW_HIDDEN const struct pw_probe *pw_probe_cached(void);
 /* thp.c: split every PMD-mapped THP of [start, end) into 4 KiB entries,
  * keeping the data, and keep new ones from forming (MADV_NOHUGEPAGE). */
 PW_HIDDEN int pw_thp_split(uint64_t start, uint64_t end);
+
+/* stop_world.c: park every other thread of the process in a handler of
+ * PW_STOP_SIGNAL, and let them go.  Between the two the caller must not
+ * allocate or take locks.  -EAGAIN when some thread cannot be stopped. */
+#define PW_STOP_SIGNAL (SIGRTMAX - 3)
+PW_HIDDEN int pw_world_stop(void);
+PW_HIDDEN void pw_world_resume(void);
 
 /* watch.c: every page of [start, end) lies in mappings a watch may cover
  * (readable, writable, anonymous or shmem); -EINVAL otherwise. */
