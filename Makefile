@@ -14,6 +14,8 @@ WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prot
 CFLAGS      ?= -O2 -g
 PW_CFLAGS   := -std=c11 $(WARN) -Iinclude -fPIC
 LDLIBS      := -lpthread
+# Extra flags for programs only (check-qemu links them -static).
+EXE_LDFLAGS ?=
 
 ifdef SANITIZE
 PW_CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -53,19 +55,19 @@ $(B)/libpagewatch.so: $(B)/libpagewatch.so.$(VERSION)
 	ln -sf libpagewatch.so.$(VERSION) $@
 
 $(B)/pagewatch: $(TOOL_SRCS) $(wildcard tools/*.h) $(B)/libpagewatch.a
-	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(B)/libpagewatch.a $(LDLIBS)
+	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $(TOOL_SRCS) $(B)/libpagewatch.a $(LDLIBS)
 
 $(B)/%: examples/%.c $(B)/libpagewatch.a
-	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS)
+	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS)
 
 # Tests see the internals too (src/), to test what the tool and fuzzers use.
 $(B)/tests/%: tests/%.c tests/testlib.c tests/testlib.h $(B)/libpagewatch.a
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) -o $@ $< tests/testlib.c $(B)/libpagewatch.a $(LDLIBS)
+	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< tests/testlib.c $(B)/libpagewatch.a $(LDLIBS)
 
 $(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS) -lm
+	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS) -lm
 
 tests: all $(TESTS) $(BENCHES)
 
@@ -97,3 +99,8 @@ install: all $(B)/pagewatch.pc
 
 clean:
 	rm -rf $(B)
+
+# The suite on Debian 12's 6.1 kernel under QEMU (software emulation).
+.PHONY: check-qemu
+check-qemu:
+	@tests/qemu/run.sh

@@ -46,19 +46,17 @@ static int dec_field(const char **p, const char *end, uint64_t *out)
 {
 	const char *s = *p;
 	uint64_t v = 0;
-	int n = 0;
 
-	while (s < end && *s >= '0' && *s <= '9' && n < 20) {
+	if (s >= end || *s < '0' || *s > '9')
+		return -EINVAL;
+	while (s < end && *s >= '0' && *s <= '9') {
 		uint64_t d = (uint64_t)(*s - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
 			return -EINVAL;
 		v = v * 10 + d;
 		s++;
-		n++;
 	}
-	if (!n)
-		return -EINVAL;
 	*p = s;
 	*out = v;
 	return 0;
@@ -83,8 +81,11 @@ int pw_maps_parse_line(char *line, size_t len, struct pw_vma *vma)
 		return -EINVAL;
 	if (vma->end <= vma->start || (vma->start | vma->end) & (PW_PAGE_SIZE - 1))
 		return -EINVAL;
+	/* r or -, w or -, x or -, then p(rivate) or s(hared). */
 	for (i = 0; i < 4; i++) {
-		if (p >= end || !strchr("rwxps-", *p) || !*p)
+		static const char allowed[4][3] = { "r-", "w-", "x-", "ps" };
+
+		if (p >= end || (*p != allowed[i][0] && *p != allowed[i][1]))
 			return -EINVAL;
 		vma->perms[i] = *p++;
 	}
@@ -96,6 +97,8 @@ int pw_maps_parse_line(char *line, size_t len, struct pw_vma *vma)
 		return -EINVAL;
 	vma->dev_major = (unsigned int)major;
 	vma->dev_minor = (unsigned int)minor;
+	if (p < end && *p != ' ')
+		return -EINVAL;
 	while (p < end && *p == ' ')
 		p++;
 	vma->path = line + (p - line);
