@@ -35,7 +35,7 @@ MAN3        := $(wildcard man/*.3)
 
 SONAME      := libpagewatch.so.$(SOVERSION)
 
-.PHONY: all check bench install clean tests
+.PHONY: all check bench install clean tests header-check
 all: $(B)/libpagewatch.a $(B)/libpagewatch.so $(B)/pagewatch $(EXAMPLES)
 
 $(B)/obj/%.o: src/%.c src/internal.h src/kabi.h include/pagewatch.h
@@ -71,8 +71,16 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
 
 tests: all $(TESTS) $(BENCHES)
 
-check: tests
+check: tests header-check
 	@tests/run.sh $(B)
+
+# The public header must stand alone as C99 and as C++.
+header-check:
+	@mkdir -p $(B)
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c include/pagewatch.h
+	@if command -v c++ >/dev/null 2>&1; then \
+		echo 'c++ -fsyntax-only include/pagewatch.h'; \
+		c++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ include/pagewatch.h; fi
 
 bench: all $(BENCHES)
 	@bench/run.sh $(B)
