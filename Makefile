@@ -26,6 +26,8 @@ LIB_SRCS    := $(wildcard src/*.c)
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 TEST_SRCS   := $(filter-out tests/testlib.c,$(wildcard tests/*.c))
 TESTS       := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+FUZZERS     := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+TESTS       += $(FUZZERS:%=$(B)/tests/fuzz_%)
 BENCH_SRCS  := $(wildcard bench/*.c)
 BENCHES     := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 EXAMPLES    := $(patsubst examples/%.c,$(B)/%,$(wildcard examples/*.c))
@@ -64,6 +66,29 @@ $(B)/%: examples/%.c $(B)/libpagewatch.a
 $(B)/tests/%: tests/%.c tests/testlib.c tests/testlib.h $(B)/libpagewatch.a
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< tests/testlib.c $(B)/libpagewatch.a $(LDLIBS)
+
+# Every fuzz corpus (seeds and every crash found) replayed in make check.
+$(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(B)/libpagewatch.a $(wildcard tools/*.c tools/*.h)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -Iinclude -Isrc -Itools $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) \
+		-DCORPUS_DIR='"fuzz/corpus/$*"' -o $@ $< fuzz/replay.c $(B)/libpagewatch.a $(LDLIBS)
+
+# libFuzzer (clang): each target for FUZZ_SECONDS, library instrumented too.
+FUZZ_SECONDS ?= 30
+FUZZ_CC     ?= clang
+.PHONY: fuzz
+fuzz:
+	@mkdir -p $(B)/fuzz
+	@set -e; for t in $(FUZZERS); do \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+			-fno-sanitize-recover=undefined -Iinclude -Isrc -Itools \
+			-o $(B)/fuzz/$$t fuzz/fuzz_$$t.c $(LIB_SRCS) $(FUZZ_EXTRA_$$t) -lpthread; \
+		mkdir -p $(B)/fuzz/corpus-$$t; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus-$$t fuzz/corpus/$$t \
+			2>&1 | tail -n 12; \
+	done
 
 $(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
 	@mkdir -p $(@D)
