@@ -4,6 +4,7 @@
 #define PW_TOOL_H
 
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ int tool_parse_u64(const char *s, uint64_t *out);	/* decimal or 0x hex */
 int tool_parse_hex(const char *s, uint64_t *out);	/* hex, 0x optional */
 /* "self" is 0; else a decimal PID from 1 to INT_MAX. */
 int tool_parse_pid(const char *s, pid_t *out);
+/* The PID argument: only one, and a valid one; else a usage error. */
+int tool_take_pid(const char *arg, const char *usage, const char **word, pid_t *pid);
 /* A category list; a usage error naming the unknown word. */
 int tool_parse_categories(const char *list, const char *usage, uint64_t *out);
 /* "native", "emulated" or "auto"; a usage error otherwise. */
@@ -102,6 +105,8 @@ uint64_t tool_walk_end(const struct tool_maps *maps);
 void tool_human_size(uint64_t bytes, char *buf, size_t len);
 /* A JSON string literal: escaped, and valid UTF-8 whatever the input. */
 void tool_json_string(FILE *f, const char *s);
+/* A mapping's name for a terminal: control bytes as \ooo. */
+void tool_print_name(FILE *f, const char *name);
 /* Category names joined by sep into buf; "-" when there are none. */
 void tool_categories_str(uint64_t cats, char *buf, size_t len);
 /* A JSON array of category names. */
