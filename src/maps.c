@@ -147,7 +147,7 @@ static int maps_fill(struct pw_maps_reader *mr)
 		n = read(mr->fd, mr->buf + mr->len, mr->cap - mr->len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == ESRCH ? 0 : -errno;	/* it exited: no more */
+		return -errno;		/* ESRCH: the process is gone */
 	if (n == 0)
 		mr->eof = true;
 	mr->len += (size_t)n;

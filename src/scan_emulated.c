@@ -68,7 +68,6 @@ struct scan {
 	long n_out;
 	uint64_t walk_end;		/* 0: not set, as in the kernel */
 	int err;
-	bool gone;			/* the process's memory is gone */
 	uint64_t *ent;
 	uint64_t blk[PW_PMD_PAGES];
 };
@@ -434,9 +433,10 @@ static bool walk_range(struct scan *sc, const struct pw_vma *v, enum vma_kind ki
 			return true;
 		}
 		if ((uint64_t)got < (ce - cs) >> PW_PAGE_SHIFT) {
-			/* The process exited under us: what it had is gone. */
-			sc->gone = true;
-			ce = cs + ((uint64_t)got << PW_PAGE_SHIFT);
+			/* The process exited under us: say so rather than
+			 * hand back a walk that silently stopped short. */
+			sc->err = -ESRCH;
+			return true;
 		}
 		for (bs = cs; bs < ce; bs = be) {
 			be = pw_align_down(bs, PW_PMD_SIZE) + PW_PMD_SIZE;
@@ -446,8 +446,6 @@ static bool walk_range(struct scan *sc, const struct pw_vma *v, enum vma_kind ki
 				       bs, be, cs, ce))
 				return true;
 		}
-		if (sc->gone)
-			return true;
 	}
 	return false;
 }
@@ -461,11 +459,21 @@ static enum vma_kind vma_kind(struct scan *sc, const struct pw_vma *v)
 	return VMA_NORMAL;
 }
 
+/* Once the process's memory is gone the kernel answers ESRCH before it
+ * even reads the argument; pagemap then reads as empty. */
+static bool mm_gone(const struct pw_space *sp)
+{
+	uint64_t e;
+
+	return pread(sp->pagemap_fd, &e, sizeof(e), 0) == 0;
+}
+
 /* The mappings of [start, end) in order, as walk_page_range visits them. */
 static void walk(struct scan *sc)
 {
 	struct pw_maps_reader mr;
 	struct pw_vma v;
+	bool any = false;
 	int r;
 
 	r = pw_maps_begin(&mr, sc->sp->maps_fd);
@@ -477,6 +485,7 @@ static void walk(struct scan *sc)
 	while ((r = pw_maps_next(&mr, &v)) > 0) {
 		uint64_t s, e;
 
+		any = true;
 		if (v.end <= sc->a.start)
 			continue;
 		if (v.start >= sc->a.end)
@@ -497,6 +506,9 @@ static void walk(struct scan *sc)
 	}
 	if (r < 0 && !sc->err)
 		sc->err = r;
+	/* A live process always has mappings: none means it just exited. */
+	if (!any && !sc->err && mm_gone(sc->sp))
+		sc->err = -ESRCH;
 	pw_maps_end(&mr);
 }
 
@@ -564,9 +576,12 @@ static int setup_buffers(struct scan *sc)
 
 static long emulated_scan(struct pw_space *sp, struct pw_scan_arg *arg)
 {
-	struct scan *sc = calloc(1, sizeof(*sc));
+	struct scan *sc;
 	long r;
 
+	if (mm_gone(sp))
+		return -ESRCH;
+	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return -ENOMEM;
 	sc->sp = sp;
