@@ -72,6 +72,7 @@ struct pw_maps_reader {
 	char *buf;
 	size_t cap, len, pos;
 	bool eof;
+	uint64_t last_end;	/* mappings come strictly ascending */
 };
 PW_HIDDEN int pw_maps_begin(struct pw_maps_reader *mr, int fd);
 /* 1 with *vma filled, 0 at the end, -errno. */
@@ -155,5 +156,46 @@ PW_HIDDEN void pw_world_resume(void);
 /* watch.c: every page of [start, end) lies in mappings a watch may cover
  * (readable, writable, anonymous or shmem); -EINVAL otherwise. */
 PW_HIDDEN int pw_watch_range_ok(uint64_t start, uint64_t end);
+
+
+/* ---- uffd.c: userfaultfd mechanics shared by the two uffd backends ---- */
+
+/* The part of a watched range that lies in one mapping. */
+struct pw_useg {
+	uint64_t start, end;
+	bool anon;		/* private anonymous; else shmem-backed */
+};
+
+/* [start, end) cut at the mapping boundaries /proc/self/maps shows now,
+ * into a malloc'ed array; -EINVAL when part of it is not mapped. */
+PW_HIDDEN int pw_useg_collect(uint64_t start, uint64_t end,
+			      struct pw_useg **segs, size_t *n);
+/* Some piece is shmem-backed (shared anonymous, memfd, SysV ...). */
+PW_HIDDEN bool pw_useg_shmem(const struct pw_useg *segs, size_t n);
+
+/* A userfaultfd that also takes faults raised inside system calls (no
+ * UFFD_USER_MODE_ONLY), so that a read() into watched memory waits for
+ * the handler instead of failing with EFAULT; -errno when this process
+ * may not have one. */
+PW_HIDDEN int pw_uffd_open_kernel(void);
+/* UFFDIO_API asking for exactly these features: -errno when refused. */
+PW_HIDDEN int pw_uffd_handshake(int fd, uint64_t features);
+/* UFFDIO_REGISTER_MODE_WP, one mapping piece at a time (some kernels
+ * refuse a range across mappings); undone on failure. */
+PW_HIDDEN int pw_uffd_register(int fd, const struct pw_useg *segs, size_t n);
+/* UFFDIO_UNREGISTER of [start, end), cut at mappings when refused whole. */
+PW_HIDDEN int pw_uffd_unregister(int fd, uint64_t start, uint64_t end);
+/* UFFDIO_WRITEPROTECT of [start, end): protect, or resolve (which wakes
+ * the threads waiting on it); cut at mappings when refused whole. */
+PW_HIDDEN int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect);
+/* UFFDIO_WAKE: every thread waiting on a fault in [start, end) retries. */
+PW_HIDDEN int pw_uffd_wake(int fd, uint64_t start, uint64_t end);
+/* THP off for the range, and every PMD-mapped THP in it split to 4 KiB
+ * entries without touching its data.  fd must have the range registered
+ * for write-protect (the split is a write-protect of one of its pages). */
+PW_HIDDEN int pw_uffd_split_thp(int fd, uint64_t start, uint64_t end);
+/* Map every never-touched page of the private anonymous pieces (the zero
+ * page for reads), so write-protect has an entry to mark. */
+PW_HIDDEN int pw_uffd_populate_read(const struct pw_useg *segs, size_t n);
 
 #endif /* PW_INTERNAL_H */

@@ -167,7 +167,18 @@ int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma)
 
 			mr->pos += n + (nl != NULL);
 			line[n] = '\0';
-			return pw_maps_parse_line(line, n, vma) ? -EIO : 1;
+			if (pw_maps_parse_line(line, n, vma))
+				return -EIO;
+			/* The file is read in pieces; when the process
+			 * changes its mappings in between, the kernel may
+			 * print one again from below where we already are.
+			 * Keep what we hand out ascending and disjoint. */
+			if (vma->end <= mr->last_end)
+				continue;
+			if (vma->start < mr->last_end)
+				vma->start = mr->last_end;
+			mr->last_end = vma->end;
+			return 1;
 		}
 		if (mr->eof)
 			return 0;
