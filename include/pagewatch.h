@@ -77,7 +77,13 @@ uint64_t pw_space_categories(const struct pw_space *space);  /* categories it re
  * either backend. Returns the number of regions written, or -errno.
  * The emulated backend returns -EOPNOTSUPP for PW_SCAN_WP_MATCHING and for
  * category bits it cannot report, and -EINVAL for bits the kernel defines
- * for no category. */
+ * for no category.
+ * In detail, on both backends: where the kernel validates flags (S4) and
+ * categories (S5), a value the kernel defines but this backend cannot honour
+ * is -EOPNOTSUPP (PW_SCAN_CHECK_WPASYNC on the emulated backend of a kernel
+ * that has WP_ASYNC; a category missing from pw_space_categories(), such as
+ * GUARD on a 6.15 kernel's native backend), an undefined one -EINVAL.
+ * -ESRCH once the process's memory is gone (exited), as the kernel says. */
 long pw_scan(struct pw_space *space, struct pw_scan_arg *arg);
 
 /*
@@ -86,8 +92,12 @@ long pw_scan(struct pw_space *space, struct pw_scan_arg *arg);
  * full vec is not the end of the walk), and calls fn once per region in
  * ascending order.  arg->vec/vec_len, when set, are used as the buffer;
  * otherwise an internal one is.  arg->max_pages limits the whole walk.
- * A non-zero return from fn stops the walk and is returned.  Otherwise the
+ * A non-zero return from fn stops the walk and is returned (so return a
+ * value that cannot be mistaken for a count or -errno, or keep your own
+ * flag), and arg->walk_end is set to the end of that region.  Otherwise the
  * number of regions is returned, and arg->walk_end is set as by pw_scan.
+ * With PW_SCAN_WP_MATCHING every region of a batch is re-protected before
+ * fn sees it: stopping early drops the rest of that batch's report.
  */
 typedef int (*pw_region_fn)(const struct pw_region *region, void *ctx);
 long pw_scan_all(struct pw_space *space, struct pw_scan_arg *arg,

@@ -72,6 +72,7 @@ struct pw_maps_reader {
 	char *buf;
 	size_t cap, len, pos;
 	bool eof;
+	off_t off;		/* own offset: one fd may serve many threads */
 	uint64_t last_end;	/* mappings come strictly ascending */
 };
 PW_HIDDEN int pw_maps_begin(struct pw_maps_reader *mr, int fd);
@@ -83,18 +84,17 @@ PW_HIDDEN void pw_maps_end(struct pw_maps_reader *mr);
  * probed with zero-length scans; -errno when PAGEMAP_SCAN is missing. */
 PW_HIDDEN int pw_native_categories(int pagemap_fd, uint64_t *out);
 
-/* Facts about this kernel and this process's privileges, probed once. */
+/* Facts about this kernel, probed once (privileges are asked per use). */
 struct pw_sysinfo {
 	bool pagemap_scan;	/* the ioctl exists */
 	uint64_t scan_categories;
-	bool pfn_visible;	/* pagemap shows PFNs to us */
-	uint64_t zero_pfn;	/* PFN of the shared zero page, when visible */
-	bool kpageflags;	/* /proc/kpageflags readable */
 	bool guard_regions;	/* MADV_GUARD_INSTALL works */
 	bool guard_bit;		/* pagemap bit 58 reports guard pages */
 	uint64_t user_top;	/* the kernel's TASK_SIZE_MAX */
 };
 PW_HIDDEN const struct pw_sysinfo *pw_sysinfo(void);
+/* Whether pagemap shows PFNs to this process right now; the zero page's. */
+PW_HIDDEN bool pw_pfns_visible(uint64_t *zero_pfn);
 
 /* Copy between this process's memory and a caller-supplied address the way
  * the kernel's copy_{from,to}_user would: a bad address is -EFAULT, never a

@@ -4,6 +4,7 @@
  * because it runs once per mapping on every emulated scan, and because it
  * must reject any malformed line cleanly (it is a fuzz target).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,8 +116,6 @@ int pw_maps_begin(struct pw_maps_reader *mr, int fd)
 	memset(mr, 0, sizeof(*mr));
 	mr->fd = fd;
 	mr->cap = MAPS_BUF;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
 	mr->buf = malloc(mr->cap + 1);
 	return mr->buf ? 0 : -ENOMEM;
 }
@@ -143,14 +142,17 @@ static int maps_fill(struct pw_maps_reader *mr)
 		mr->buf = nb;
 		mr->cap *= 2;
 	}
+	/* pread, not read: the seq_file serves each offset under its own
+	 * lock, so threads sharing the space's fd do not disturb each other. */
 	do
-		n = read(mr->fd, mr->buf + mr->len, mr->cap - mr->len);
+		n = pread(mr->fd, mr->buf + mr->len, mr->cap - mr->len, mr->off);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;		/* ESRCH: the process is gone */
 	if (n == 0)
 		mr->eof = true;
 	mr->len += (size_t)n;
+	mr->off += n;
 	return 0;
 }
 

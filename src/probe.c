@@ -99,19 +99,33 @@ static int soft_dirty_child(void)
 	return !(clean >> PM_SOFT_DIRTY_BIT & 1) && (dirty >> PM_SOFT_DIRTY_BIT & 1) ? 0 : 1;
 }
 
+/* The verdict comes back through a pipe, not the exit status: a caller
+ * that ignores SIGCHLD gets its children reaped before waitpid could. */
 bool pw_soft_dirty_works(void)
 {
-	int status;
-	pid_t pid = fork();
+	char verdict = 1;
+	int fds[2], status;
+	pid_t pid;
 
-	if (pid < 0)
+	if (pipe2(fds, O_CLOEXEC))
 		return false;
-	if (pid == 0)
-		_exit(soft_dirty_child());
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (pid == 0) {
+		verdict = (char)soft_dirty_child();
+		_exit(write(fds[1], &verdict, 1) == 1 ? 0 : 1);
+	}
+	close(fds[1]);
+	while (read(fds[0], &verdict, 1) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return verdict == 0;
 }
 
 static void read_word(const char *path, char *out, size_t size)
@@ -160,19 +174,34 @@ enum pw_backend pw_auto_backend(const struct pw_probe *p)
 	return PW_BACKEND_MPROTECT;
 }
 
+/* Asked each time: our credentials may have changed since start-up. */
+static int kpageflags_readable(void)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	uint64_t e;
+	int ok;
+
+	if (fd < 0)
+		return 0;
+	ok = pread(fd, &e, sizeof(e), 0) == (ssize_t)sizeof(e);
+	close(fd);
+	return ok;
+}
+
 int pw_probe(struct pw_probe *out, size_t size)
 {
 	const struct pw_sysinfo *si = pw_sysinfo();
 	struct pw_probe p;
 	struct utsname u;
+	uint64_t zero_pfn;
 
 	if (!out || !size)
 		return -EINVAL;
 	memset(&p, 0, sizeof(p));
 	p.pagemap_scan = si->pagemap_scan;
 	p.scan_categories = si->scan_categories;
-	p.pfn_visible = si->pfn_visible;
-	p.kpageflags = si->kpageflags;
+	p.pfn_visible = pw_pfns_visible(&zero_pfn);
+	p.kpageflags = kpageflags_readable();
 	p.guard_regions = si->guard_regions;
 	p.guard_bit = si->guard_bit;
 	probe_uffd(&p);

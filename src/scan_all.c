@@ -26,9 +26,10 @@ long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, 
 
 	if (!sp || !fn)
 		return -EINVAL;
-	if (!arg)
+	if (pw_user_read(&a, (uintptr_t)arg, sizeof(a)))
 		return -EFAULT;
-	a = *arg;
+	if (!a.vec && a.vec_len)
+		return -EINVAL;	/* as pw_scan says (S8) */
 	if (a.vec && a.vec_len) {
 		vec = (struct pw_region *)(uintptr_t)a.vec;
 		if (a.vec_len > WALK_VEC)

@@ -650,11 +650,9 @@ static int emulated_open(struct pw_space *sp)
 	/* WP_ASYNC came with PAGEMAP_SCAN (6.7): without the ioctl, no
 	 * mapping can be WP-allowed, so that category is known to be 0. */
 	emu->wp_known = !si->pagemap_scan;
-	if (si->pfn_visible) {
-		emu->zero_pfn = si->zero_pfn;
-		if (si->kpageflags)
-			emu->kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	}
+	/* Asked now: a process that dropped privileges sees PFNs no more. */
+	if (pw_pfns_visible(&emu->zero_pfn))
+		emu->kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	build_luts(emu);
 	sp->categories = claimed_categories(si, emu);
 	return 0;

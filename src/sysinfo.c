@@ -29,26 +29,30 @@ static uint64_t entry_of(int fd, const void *addr)
 }
 
 /* A read of untouched anonymous memory maps the shared zero page; a write
- * maps a page of our own.  The PFNs show whether pagemap hides them. */
-static void probe_pfns(int fd)
+ * maps a page of our own.  The PFNs show whether pagemap hides them, which
+ * depends on our credentials now, not at start-up: asked per space. */
+bool pw_pfns_visible(uint64_t *zero_pfn)
 {
 	volatile char *p = mmap(NULL, 2 * PW_PAGE_SIZE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	bool visible = false;
 	uint64_t z, w;
 	char c;
 
-	if (p == MAP_FAILED)
-		return;
-	c = p[0];
-	p[PW_PAGE_SIZE] = (char)(c + 1);
-	z = entry_of(fd, (const void *)p);
-	w = entry_of(fd, (const void *)(p + PW_PAGE_SIZE));
-	if ((w >> PM_PRESENT_BIT & 1) && (w & PM_PFN_MASK)) {
-		info.pfn_visible = true;
-		if (z >> PM_PRESENT_BIT & 1)
-			info.zero_pfn = z & PM_PFN_MASK;
+	if (p != MAP_FAILED && fd >= 0) {
+		c = p[0];
+		p[PW_PAGE_SIZE] = (char)(c + 1);
+		z = entry_of(fd, (const void *)p);
+		w = entry_of(fd, (const void *)(p + PW_PAGE_SIZE));
+		visible = (w >> PM_PRESENT_BIT & 1) && (w & PM_PFN_MASK);
+		*zero_pfn = visible && (z >> PM_PRESENT_BIT & 1) ? z & PM_PFN_MASK : 0;
 	}
-	munmap((void *)p, 2 * PW_PAGE_SIZE);
+	if (p != MAP_FAILED)
+		munmap((void *)p, 2 * PW_PAGE_SIZE);
+	if (fd >= 0)
+		close(fd);
+	return visible;
 }
 
 static void probe_guard(int fd)
@@ -84,21 +88,13 @@ static uint64_t probe_user_top(void)
 static void probe_all(void)
 {
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	int kfd;
-	uint64_t e;
 
 	info.user_top = probe_user_top();
 	if (fd < 0)
 		return;
 	info.pagemap_scan = pw_native_categories(fd, &info.scan_categories) == 0;
-	probe_pfns(fd);
 	probe_guard(fd);
 	close(fd);
-	kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	if (kfd >= 0) {
-		info.kpageflags = pread(kfd, &e, sizeof(e), 0) == (ssize_t)sizeof(e);
-		close(kfd);
-	}
 }
 
 const struct pw_sysinfo *pw_sysinfo(void)

@@ -1,16 +1,494 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: this backend is not implemented yet. */
+/*
+ * uffd-sync: userfaultfd write-protect resolved by pagewatch (5.7+).
+ *
+ * The range is registered for write-protect on a userfaultfd without
+ * WP_ASYNC.  A write to a protected page stops the writing thread in the
+ * kernel and queues a message; our handler thread reads it, marks the page
+ * in the watch's bitmap and lifts the protection of that one page, which
+ * also wakes the writer.  get reads the bitmap; with reset it cleans the
+ * pages it reports and protects them again.
+ *
+ * One handler thread per watch: its life is the watch's, stop is a join,
+ * no registry or address lookup is shared between watches, and a slow
+ * watch never delays another one's writers.  The price is one thread (with
+ * a small stack) per watch.  The handler runs with every signal blocked:
+ * an application handler that wrote to watched memory on that thread
+ * would wait for itself.
+ *
+ * The lock: the handler's "mark, unprotect" and get's "clean, protect" of
+ * a page each happen entirely under the watch's mutex, so neither can fall
+ * between the two steps of the other.  (Unprotect between our clean and
+ * protect would leave a writable page marked clean: lost writes.)  Callers
+ * hold it with signals blocked, so that a signal handler writing to the
+ * range cannot wait for a handler that waits for the mutex.  For the same
+ * reason the watch's state lives in its own mapping, never in memory a
+ * caller could be watching (malloc's heap is watchable); and a thread
+ * whose stack is inside a uffd-sync watch must not call get or reset on
+ * it.
+ *
+ * Kernel writes: the userfaultfd is opened without UFFD_USER_MODE_ONLY
+ * where this process may (CAP_SYS_PTRACE, vm.unprivileged_userfaultfd=1 or
+ * /dev/userfaultfd), so a read() into a protected page waits in the kernel
+ * for the handler and is counted.  Only where no such descriptor is
+ * allowed do we fall back to a user-mode-only one, on which those system
+ * calls fail with EFAULT instead, as on the mprotect backend.
+ *
+ * Never-touched pages: with WP_UNPOPULATED (6.4+) protection puts markers
+ * in empty entries, and a first write to such a page is trapped like any
+ * other.  Without it an empty anonymous entry cannot carry the uffd-wp bit
+ * and a first write there would not be seen.  We then read every page of
+ * the private anonymous pieces before protecting them: a read maps the
+ * shared zero page (nothing allocated, contents unchanged), and that entry
+ * does carry the bit, so the write that replaces the zero page traps.
+ * (Writing each page's own value back would also make entries, but
+ * allocates every page, and a plain read-modify-write could undo another
+ * thread's store made in between.)  shmem needs neither: its empty
+ * entries always get markers.  Protecting again (get with reset, reset)
+ * first reads the pages once more, because MADV_DONTNEED or reclaim of
+ * lazily freed pages can empty an entry again.  Set PAGEWATCH_UFFD_PREFAULT=1
+ * to use this path where WP_UNPOPULATED exists (lesson 4: every fallback
+ * can be forced).
+ *
+ * After fork() the child's copy of the range is not registered (not
+ * inherited), so the child writes it freely; the userfaultfd and the
+ * handler stay the parent's, and the child's calls on the watch fail with
+ * EPERM.
+ */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-static int stub_start(struct pw_watch *w)
+#define CHUNK 512			/* pages found per hold of the lock */
+#define MSGS 16				/* messages per read() */
+#define HANDLER_STACK (128 * 1024)
+
+struct uffd_sync {
+	pthread_mutex_t lock;	/* the bitmap, and the protection of its pages */
+	uint64_t base;		/* the watch's first page */
+	size_t npages;
+	size_t size;		/* of the mapping holding this and the bitmap */
+	int uffd;
+	int stopfd;		/* eventfd: the handler returns */
+	bool registered;
+	bool thread_started;
+	bool prefault;		/* no WP_UNPOPULATED: make entries by reading */
+	pthread_t thread;
+	pid_t owner;		/* the process that started the watch */
+	uint64_t bits[];	/* one per page: written since its last reset */
+};
+
+static size_t page_index(const struct uffd_sync *s, uint64_t addr)
 {
-	(void)w;
-	return -EOPNOTSUPP;
+	return (size_t)((addr - s->base) / PW_PAGE_SIZE);
+}
+
+static uint64_t page_addr(const struct uffd_sync *s, size_t i)
+{
+	return s->base + (uint64_t)i * PW_PAGE_SIZE;
+}
+
+static void set_bit(struct uffd_sync *s, size_t i)
+{
+	s->bits[i / 64] |= 1ULL << (i % 64);
+}
+
+static void clear_bit(struct uffd_sync *s, size_t i)
+{
+	s->bits[i / 64] &= ~(1ULL << (i % 64));
+}
+
+static void clear_bits(struct uffd_sync *s, size_t from, size_t to)
+{
+	for (; from < to && from % 64; from++)
+		clear_bit(s, from);
+	for (; from + 64 <= to; from += 64)
+		s->bits[from / 64] = 0;
+	for (; from < to; from++)
+		clear_bit(s, from);
+}
+
+/* Up to max set bits of [i, to), ascending, into out. */
+static size_t find_set(const struct uffd_sync *s, size_t i, size_t to, size_t *out, size_t max)
+{
+	size_t n = 0;
+	uint64_t word;
+
+	while (i < to && n < max) {
+		word = s->bits[i / 64] >> (i % 64);
+		if (!word) {
+			i = (i / 64 + 1) * 64;
+			continue;
+		}
+		i += (size_t)__builtin_ctzll(word);
+		if (i >= to)
+			break;
+		out[n++] = i++;
+	}
+	return n;
+}
+
+static void lock(struct uffd_sync *s, sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+	pthread_mutex_lock(&s->lock);
+}
+
+static void unlock(struct uffd_sync *s, const sigset_t *old)
+{
+	pthread_mutex_unlock(&s->lock);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* ---- the handler thread ---- */
+
+static void resolve(struct uffd_sync *s, const struct pw_uffd_msg *m)
+{
+	uint64_t page = pw_align_down(m->arg.pagefault.address, PW_PAGE_SIZE);
+	int r;
+
+	/* We asked for no events (fork, remap, remove, unmap). */
+	if (m->event != PW_UFFD_EVENT_PAGEFAULT)
+		return;
+	/* Not a write-protect fault (we registered no other mode): let the
+	 * thread retry rather than leave it waiting. */
+	if (!(m->arg.pagefault.flags & PW_UFFD_PAGEFAULT_FLAG_WP)) {
+		pw_uffd_wake(s->uffd, page, page + PW_PAGE_SIZE);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (page >= s->base && page_index(s, page) < s->npages)
+		set_bit(s, page_index(s, page));
+	r = pw_uffd_wp(s->uffd, page, page + PW_PAGE_SIZE, false);
+	pthread_mutex_unlock(&s->lock);
+	/* Unprotecting wakes the writer; if it failed (the range is being
+	 * unregistered), wake it anyway. */
+	if (r)
+		pw_uffd_wake(s->uffd, page, page + PW_PAGE_SIZE);
+}
+
+static void drain(struct uffd_sync *s)
+{
+	struct pw_uffd_msg msg[MSGS];
+	ssize_t r;
+	size_t i;
+
+	for (;;) {
+		r = read(s->uffd, msg, sizeof(msg));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;		/* EAGAIN: nothing more queued */
+		for (i = 0; i < (size_t)r / sizeof(msg[0]); i++)
+			resolve(s, &msg[i]);
+	}
+}
+
+static void *handler(void *arg)
+{
+	struct uffd_sync *s = arg;
+	struct pollfd pfd[2];
+
+	pfd[0].fd = s->uffd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = s->stopfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents)
+			return NULL;
+		if (pfd[0].revents & POLLIN)
+			drain(s);
+		else if (pfd[0].revents)
+			pfd[0].fd = -1;	/* a broken descriptor: do not spin */
+	}
+}
+
+static int start_handler(struct uffd_sync *s)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int r;
+
+	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stopfd < 0)
+		return -errno;
+	r = pthread_attr_init(&attr);
+	if (r)
+		return -r;
+	pthread_attr_setstacksize(&attr, HANDLER_STACK);
+	/* The new thread inherits this mask: every signal blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&s->thread, &attr, handler, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	s->thread_started = true;
+	pthread_setname_np(s->thread, "pagewatch-uffd");
+	return 0;
+}
+
+static void stop_handler(struct uffd_sync *s)
+{
+	uint64_t one = 1;
+
+	if (!s->thread_started)
+		return;
+	while (write(s->stopfd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	pthread_join(s->thread, NULL);
+	s->thread_started = false;
+}
+
+/* ---- protection ---- */
+
+/* Entries for the never-touched pages of a range about to be protected,
+ * when the kernel cannot mark empty entries (see the top). */
+static int prefault(const struct uffd_sync *s, uint64_t start, uint64_t end, bool anon)
+{
+	struct pw_useg *segs, one = { start, end, true };
+	size_t n;
+	int r;
+
+	if (!s->prefault)
+		return 0;
+	if (anon)
+		return pw_uffd_populate_read(&one, 1);
+	r = pw_useg_collect(start, end, &segs, &n);
+	if (!r)
+		r = pw_uffd_populate_read(segs, n);
+	free(segs);
+	return r;
+}
+
+/*
+ * Protect the pages idx[0..n) (ascending), one ioctl per run of adjacent
+ * pages, then mark them clean.  Under the lock the handler sees both steps
+ * at once, so their order is ours to choose: protecting first means that a
+ * failure leaves every bit set, and the pages are reported again rather
+ * than lost.  These pages were written, so they have entries; reading them
+ * again (prefault mode) only restores what was dropped since.
+ */
+static int reset_found(struct uffd_sync *s, const size_t *idx, size_t n)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
+			;
+		r = prefault(s, page_addr(s, idx[i]), page_addr(s, idx[j - 1] + 1), true);
+		if (!r)
+			r = pw_uffd_wp(s->uffd, page_addr(s, idx[i]),
+				       page_addr(s, idx[j - 1] + 1), true);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < n; i++)
+		clear_bit(s, idx[i]);
+	return 0;
+}
+
+static int reset_range(struct uffd_sync *s, uint64_t start, uint64_t end)
+{
+	sigset_t old;
+	int r;
+
+	lock(s, &old);
+	r = prefault(s, start, end, false);
+	if (!r)
+		r = pw_uffd_wp(s->uffd, start, end, true);
+	if (!r)
+		clear_bits(s, page_index(s, start), page_index(s, end));
+	unlock(s, &old);
+	return r;
+}
+
+/* ---- start and stop ---- */
+
+static struct uffd_sync *state_new(const struct pw_watch *w)
+{
+	size_t npages = (size_t)((w->end - w->start) / PW_PAGE_SIZE);
+	size_t size = pw_align_up(sizeof(struct uffd_sync) + (npages + 63) / 64 * 8,
+				  PW_PAGE_SIZE);
+	struct uffd_sync *s = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (s == MAP_FAILED)
+		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	s->base = w->start;
+	s->npages = npages;
+	s->size = size;
+	s->uffd = -1;
+	s->stopfd = -1;
+	s->owner = getpid();
+	return s;
+}
+
+/* Undo whatever start did; leaves the range readable and writable. */
+static void teardown(struct uffd_sync *s, uint64_t start, uint64_t end)
+{
+	if (s->registered && getpid() == s->owner) {
+		/* Unregistering resolves every protection but does not wake
+		 * threads already waiting for the handler: wake them, so none
+		 * is left asleep if the handler has not read its message. */
+		pw_uffd_unregister(s->uffd, start, end);
+		pw_uffd_wake(s->uffd, start, end);
+		stop_handler(s);
+	}
+	if (s->uffd >= 0)
+		close(s->uffd);
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	pthread_mutex_destroy(&s->lock);
+	munmap(s, s->size);
+}
+
+static int open_uffd(struct uffd_sync *s, bool shmem)
+{
+	const char *force = getenv("PAGEWATCH_UFFD_PREFAULT");
+	uint64_t offered = pw_probe_cached()->uffd_features, features = 0;
+
+	s->uffd = pw_uffd_open_kernel();
+	if (s->uffd == -EPERM)
+		s->uffd = pw_uffd_open();	/* user mode only: see the top */
+	if (s->uffd < 0)
+		return s->uffd;
+	s->prefault = !(offered & PW_UFFD_FEATURE_WP_UNPOPULATED) ||
+		      (force && !strcmp(force, "1"));
+	if (!s->prefault)
+		features |= PW_UFFD_FEATURE_WP_UNPOPULATED;
+	if (shmem)
+		features |= PW_UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
+	return pw_uffd_handshake(s->uffd, features);
+}
+
+/* The handler runs before anything is protected: the THP split already
+ * protects a page, and another thread may write it at once. */
+static int arm(struct uffd_sync *s, const struct pw_useg *segs, size_t n,
+	       uint64_t start, uint64_t end)
+{
+	sigset_t old;
+	int r = open_uffd(s, pw_useg_shmem(segs, n));
+
+	if (!r)
+		r = pw_uffd_register(s->uffd, segs, n);
+	if (r)
+		return r;
+	s->registered = true;
+	r = start_handler(s);
+	if (!r)
+		r = pw_uffd_split_thp(s->uffd, start, end);
+	if (!r && s->prefault)
+		r = pw_uffd_populate_read(segs, n);
+	if (r)
+		return r;
+	/* Every page clean, whatever the handler saw during the start. */
+	lock(s, &old);
+	r = pw_uffd_wp(s->uffd, start, end, true);
+	memset(s->bits, 0, (s->npages + 63) / 64 * 8);
+	unlock(s, &old);
+	return r;
+}
+
+static int us_start(struct pw_watch *w)
+{
+	struct uffd_sync *s;
+	struct pw_useg *segs;
+	size_t n;
+	int r = pw_useg_collect(w->start, w->end, &segs, &n);
+
+	if (r)
+		return r;
+	s = state_new(w);
+	if (!s) {
+		free(segs);
+		return -ENOMEM;
+	}
+	r = arm(s, segs, n, w->start, w->end);
+	free(segs);
+	if (r) {
+		teardown(s, w->start, w->end);
+		return r;
+	}
+	w->priv = s;
+	return 0;
+}
+
+static void us_stop(struct pw_watch *w)
+{
+	teardown(w->priv, w->start, w->end);
+	w->priv = NULL;
+}
+
+/* ---- get and reset ---- */
+
+/*
+ * A chunk at a time: find, and with reset protect and clean, under the
+ * lock; store into pages outside it, since pages may itself lie in the
+ * watched range and a write there must be free to fault.  Each page is
+ * reported and cleaned atomically, as PAGEMAP_SCAN does it (S32).
+ */
+static int us_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
+		  void **pages, size_t *count)
+{
+	struct uffd_sync *s = w->priv;
+	size_t idx[CHUNK], want = *count, got = 0, n, k, j;
+	size_t i = page_index(s, start), to = page_index(s, end);
+	sigset_t old;
+	int r = 0;
+
+	if (getpid() != s->owner)
+		return -EPERM;
+	while (got < want && i < to) {
+		k = want - got < CHUNK ? want - got : CHUNK;
+		lock(s, &old);
+		n = find_set(s, i, to, idx, k);
+		if (reset && n)
+			r = reset_found(s, idx, n);
+		unlock(s, &old);
+		if (r)
+			break;
+		for (j = 0; j < n; j++)
+			pages[got++] = (void *)(uintptr_t)page_addr(s, idx[j]);
+		if (n < k)
+			break;
+		i = idx[n - 1] + 1;
+	}
+	*count = got;
+	return r;
+}
+
+static int us_reset(struct pw_watch *w, uint64_t start, uint64_t end)
+{
+	struct uffd_sync *s = w->priv;
+
+	if (getpid() != s->owner)
+		return -EPERM;
+	return reset_range(s, start, end);
 }
 
 const struct pw_watch_ops pw_watch_uffd_sync_ops = {
 	.id = PW_BACKEND_UFFD_SYNC,
-	.start = stub_start,
+	.start = us_start,
+	.get = us_get,
+	.reset = us_reset,
+	.stop = us_stop,
 };

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * userfaultfd mechanics the two uffd backends share: opening and the API
+ * handshake, registration cut at mapping boundaries, write-protect, and the
+ * preparation of a range (THP split, population).  No watch state here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+/* The bit of _UFFDIO_WRITEPROTECT in uffdio_register.ioctls. */
+#define UFFDIO_WRITEPROTECT_BIT (1ULL << 0x06)
+
+/* UFFDIO_WRITEPROTECT says EAGAIN while the address space is changing
+ * under a non-cooperative event; it is transient, so try again. */
+#define EAGAIN_TRIES 1000
+
+static bool private_anon(const struct pw_vma *v)
+{
+	return !v->inode && v->perms[3] == 'p';
+}
+
+static int grow(struct pw_useg **segs, size_t *cap, size_t n)
+{
+	struct pw_useg *s;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 8;
+	s = realloc(*segs, *cap * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*segs = s;
+	return 0;
+}
+
+static int collect(struct pw_maps_reader *mr, uint64_t start, uint64_t end,
+		   struct pw_useg **segs, size_t *n)
+{
+	struct pw_vma v;
+	uint64_t next = start;
+	size_t cap = 0;
+	int r = 0;
+
+	while (next < end && (r = pw_maps_next(mr, &v)) > 0) {
+		if (v.end <= next)
+			continue;
+		if (v.start > next)
+			return -EINVAL;
+		r = grow(segs, &cap, *n);
+		if (r)
+			return r;
+		(*segs)[*n].start = next;
+		(*segs)[*n].end = v.end < end ? v.end : end;
+		(*segs)[*n].anon = private_anon(&v);
+		next = (*segs)[(*n)++].end;
+	}
+	if (next < end)
+		return r < 0 ? r : -EINVAL;
+	return 0;
+}
+
+int pw_useg_collect(uint64_t start, uint64_t end, struct pw_useg **segs, size_t *n)
+{
+	struct pw_maps_reader mr;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	*segs = NULL;
+	*n = 0;
+	if (fd < 0)
+		return -errno;
+	r = pw_maps_begin(&mr, fd);
+	if (!r)
+		r = collect(&mr, start, end, segs, n);
+	pw_maps_end(&mr);
+	close(fd);
+	if (r) {
+		free(*segs);
+		*segs = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+bool pw_useg_shmem(const struct pw_useg *segs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!segs[i].anon)
+			return true;
+	return false;
+}
+
+int pw_uffd_open_kernel(void)
+{
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int dev;
+
+	if (fd >= 0)
+		return fd;
+	/* vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE: the device
+	 * node's permissions are the other way in (6.1+). */
+	if (errno != EPERM)
+		return -errno;
+	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -EPERM;
+	fd = ioctl(dev, PW_DEV_USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		fd = -errno;
+	close(dev);
+	return fd;
+}
+
+int pw_uffd_handshake(int fd, uint64_t features)
+{
+	struct pw_uffdio_api api = { .api = PW_UFFD_API, .features = features };
+
+	if (ioctl(fd, PW_UFFDIO_API, &api))
+		return -errno;
+	return 0;
+}
+
+static int unregister_range(int fd, uint64_t start, uint64_t end)
+{
+	struct pw_uffdio_range range = { .start = start, .len = end - start };
+
+	return ioctl(fd, PW_UFFDIO_UNREGISTER, &range) ? -errno : 0;
+}
+
+static int register_one(int fd, const struct pw_useg *s)
+{
+	struct pw_uffdio_register reg;
+
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = s->start;
+	reg.range.len = s->end - s->start;
+	reg.mode = PW_UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(fd, PW_UFFDIO_REGISTER, &reg))
+		return -errno;
+	/* Registered, but this memory type cannot be write-protected. */
+	if (!(reg.ioctls & UFFDIO_WRITEPROTECT_BIT)) {
+		unregister_range(fd, s->start, s->end);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int pw_uffd_register(int fd, const struct pw_useg *segs, size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = register_one(fd, &segs[i]);
+		if (r) {
+			while (i--)
+				unregister_range(fd, segs[i].start, segs[i].end);
+			return r;
+		}
+	}
+	return 0;
+}
+
+typedef int (*range_op)(int fd, uint64_t start, uint64_t end, bool flag);
+
+/* Apply op to each piece of [start, end) in its own mapping, as they are
+ * now: the fallback for kernels that want one mapping per call. */
+static int per_mapping(int fd, uint64_t start, uint64_t end, bool flag, range_op op)
+{
+	struct pw_useg *segs;
+	size_t n, i;
+	int r = pw_useg_collect(start, end, &segs, &n);
+
+	for (i = 0; !r && i < n; i++)
+		r = op(fd, segs[i].start, segs[i].end, flag);
+	free(segs);
+	return r;
+}
+
+static int unregister_op(int fd, uint64_t start, uint64_t end, bool unused)
+{
+	(void)unused;
+	return unregister_range(fd, start, end);
+}
+
+int pw_uffd_unregister(int fd, uint64_t start, uint64_t end)
+{
+	int r = unregister_range(fd, start, end);
+
+	if (r == -EINVAL || r == -ENOENT)
+		r = per_mapping(fd, start, end, false, unregister_op);
+	return r;
+}
+
+static int wp_op(int fd, uint64_t start, uint64_t end, bool protect)
+{
+	struct pw_uffdio_writeprotect wp;
+	int tries = 0;
+
+	wp.range.start = start;
+	wp.range.len = end - start;
+	wp.mode = protect ? PW_UFFDIO_WRITEPROTECT_MODE_WP : 0;
+	while (ioctl(fd, PW_UFFDIO_WRITEPROTECT, &wp)) {
+		if (errno != EAGAIN || ++tries == EAGAIN_TRIES)
+			return -errno;
+		sched_yield();
+	}
+	return 0;
+}
+
+int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect)
+{
+	int r = wp_op(fd, start, end, protect);
+
+	/* 6.1 wants the range inside one mapping and says ENOENT otherwise;
+	 * a single page cannot cross one, so ENOENT is then final. */
+	if (r == -ENOENT && end - start > PW_PAGE_SIZE)
+		r = per_mapping(fd, start, end, protect, wp_op);
+	return r;
+}
+
+int pw_uffd_wake(int fd, uint64_t start, uint64_t end)
+{
+	struct pw_uffdio_range range = { .start = start, .len = end - start };
+
+	return ioctl(fd, PW_UFFDIO_WAKE, &range) ? -errno : 0;
+}
+
+/*
+ * A PMD-mapped THP is split by any change of protection that covers only
+ * part of it; write-protecting one of its 4 KiB pages through the
+ * userfaultfd is such a change.  Unlike mprotect(PROT_READ) and back, it
+ * never leaves a window in which another thread's write to that page
+ * fails: the write is resolved like any other protected write (by the
+ * kernel in async mode, by our handler in sync mode).  Anonymous THPs keep
+ * their data in place, PTE-mapped; a shmem PMD is dropped and its pages
+ * fault back in from the page cache as 4 KiB entries.  The caller protects
+ * the whole range right after, so this protection is no extra state.
+ */
+static int split_chunks(int fd, uint64_t start, uint64_t end)
+{
+	uint64_t c, page;
+	int r;
+
+	for (c = pw_align_down(start, PW_PMD_SIZE); c < end; c += PW_PMD_SIZE) {
+		page = c < start ? start : c;
+		r = wp_op(fd, page, page + PW_PAGE_SIZE, true);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+#define HUGE_VEC 64
+
+/* Split the THPs PAGEMAP_SCAN reports as HUGE. */
+static int split_found(int fd, int pm, uint64_t start, uint64_t end)
+{
+	struct pw_region vec[HUGE_VEC];
+	struct pw_scan_arg a;
+	long n, i;
+	int r = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.start = start;
+	a.end = end;
+	a.vec = (uintptr_t)vec;
+	a.vec_len = HUGE_VEC;
+	a.category_mask = a.return_mask = PW_PAGE_HUGE;
+	do {
+		n = ioctl(pm, PW_PAGEMAP_SCAN, &a);
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		for (i = 0; !r && i < n; i++)
+			r = split_chunks(fd, vec[i].start, vec[i].end);
+		a.start = a.walk_end;
+	} while (!r && n == HUGE_VEC && a.walk_end < end);
+	return r;
+}
+
+int pw_uffd_split_thp(int fd, uint64_t start, uint64_t end)
+{
+	int pm, r;
+
+	/* No new THP here, and khugepaged keeps away: one 2 MiB entry would
+	 * make 511 clean pages look written.  EINVAL: no THP in this kernel. */
+	if (madvise((void *)(uintptr_t)start, end - start, MADV_NOHUGEPAGE) &&
+	    errno != EINVAL)
+		return -errno;
+	/* Without PAGEMAP_SCAN (5.7 to 6.6), or without access to our own
+	 * pagemap (a process made non-dumpable by a change of credentials),
+	 * we cannot cheaply tell which 2 MiB blocks are THPs: split them all,
+	 * one ioctl per block. */
+	pm = pw_sysinfo()->pagemap_scan ? open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) : -1;
+	if (pm < 0)
+		return split_chunks(fd, start, end);
+	r = split_found(fd, pm, start, end);
+	close(pm);
+	return r;
+}
+
+static void read_pages(uint64_t start, uint64_t end)
+{
+	volatile const char *p;
+	char sum = 0;
+
+	for (p = (const char *)(uintptr_t)start; (uintptr_t)p < end; p += PW_PAGE_SIZE)
+		sum = (char)(sum + *p);
+	__asm__ volatile("" : : "r"(sum));
+}
+
+int pw_uffd_populate_read(const struct pw_useg *segs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!segs[i].anon)
+			continue;
+		if (!madvise((void *)(uintptr_t)segs[i].start, segs[i].end - segs[i].start,
+			     MADV_POPULATE_READ))
+			continue;
+		/* Before 5.14 there is no MADV_POPULATE_READ: touch each page. */
+		if (errno != EINVAL)
+			return -errno;
+		read_pages(segs[i].start, segs[i].end);
+	}
+	return 0;
+}
