@@ -9,18 +9,27 @@ BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 
 CC          ?= cc
-B           := build
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS      ?= -O2 -g
-PW_CFLAGS   := -std=c11 $(WARN) -Iinclude -fPIC
 LDLIBS      := -lpthread
 # Extra flags for programs only (check-qemu links them -static).
 EXE_LDFLAGS ?=
 
+# make check SANITIZE=address,undefined | SANITIZE=thread: everything
+# instrumented, in a build directory of its own; any report fails.
+comma       := ,
 ifdef SANITIZE
-PW_CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
-LDFLAGS     += -fsanitize=$(SANITIZE)
+B           ?= build-$(subst $(comma),-,$(SANITIZE))
+SAN         := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+export ASAN_OPTIONS  ?= abort_on_error=0:detect_leaks=1:halt_on_error=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS  ?= halt_on_error=1:second_deadlock_stack=1
+export PAGEWATCH_SANITIZE := $(SANITIZE)
 endif
+B           ?= build
+PW_CFLAGS   := -std=c11 $(WARN) -Iinclude -fPIC $(SAN)
+EXE_CFLAGS  := -std=c11 $(WARN) -Iinclude $(SAN)
+LDFLAGS     += $(SAN)
 
 LIB_SRCS    := $(wildcard src/*.c)
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
@@ -57,20 +66,20 @@ $(B)/libpagewatch.so: $(B)/libpagewatch.so.$(VERSION)
 	ln -sf libpagewatch.so.$(VERSION) $@
 
 $(B)/pagewatch: $(TOOL_SRCS) $(wildcard tools/*.h) $(B)/libpagewatch.a
-	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $(TOOL_SRCS) $(B)/libpagewatch.a $(LDLIBS)
+	$(CC) $(EXE_CFLAGS) $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $(TOOL_SRCS) $(B)/libpagewatch.a $(LDLIBS)
 
 $(B)/%: examples/%.c $(B)/libpagewatch.a
-	$(CC) -std=c11 $(WARN) -Iinclude $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS)
+	$(CC) $(EXE_CFLAGS) $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS)
 
 # Tests see the internals too (src/), to test what the tool and fuzzers use.
 $(B)/tests/%: tests/%.c tests/testlib.c tests/testlib.h $(B)/libpagewatch.a
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< tests/testlib.c $(B)/libpagewatch.a $(LDLIBS)
+	$(CC) $(EXE_CFLAGS) -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< tests/testlib.c $(B)/libpagewatch.a $(LDLIBS)
 
 # Every fuzz corpus (seeds and every crash found) replayed in make check.
 $(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(B)/libpagewatch.a $(wildcard tools/*.c tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) -Iinclude -Isrc -Itools $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) \
+	$(CC) $(EXE_CFLAGS) -Isrc -Itools $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) \
 		-DCORPUS_DIR='"fuzz/corpus/$*"' -o $@ $< fuzz/replay.c $(B)/libpagewatch.a $(LDLIBS)
 
 # libFuzzer (clang): each target for FUZZ_SECONDS, library instrumented too.
@@ -92,7 +101,7 @@ fuzz:
 
 $(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) -Iinclude -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS) -lm
+	$(CC) $(EXE_CFLAGS) -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS) -lm
 
 tests: all $(TESTS) $(BENCHES)
 
