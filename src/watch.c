@@ -32,6 +32,24 @@ static const struct pw_watch_ops *const backend_ops[] = {
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pw_watch *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread holds the lock must not leave the child's
+ * copy locked forever. */
+static void registry_prepare(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+static void registry_release(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_atfork(void)
+{
+	pthread_atfork(registry_prepare, registry_release, registry_release);
+}
 
 const char *pw_backend_name(enum pw_backend backend)
 {
@@ -175,17 +193,19 @@ int pw_watch_start(struct pw_watch **out, void *addr, size_t len, enum pw_backen
 	r = choose_backend(backend, &ops);
 	if (r)
 		return r;
-	r = pw_watch_range_ok(start, start + len);
-	if (r)
-		return r;
+	pthread_once(&atfork_once, registry_atfork);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->ops = ops;
 	w->start = start;
 	w->end = start + len;
+	/* Overlap first: a range another watch protects may not look
+	 * writable any more, and the answer there is -EBUSY. */
 	pthread_mutex_lock(&registry_lock);
-	r = overlaps_locked(w->start, w->end) ? -EBUSY : ops->start(w);
+	r = overlaps_locked(w->start, w->end) ? -EBUSY : pw_watch_range_ok(w->start, w->end);
+	if (!r)
+		r = ops->start(w);
 	if (!r) {
 		w->next = registry;
 		registry = w;

@@ -40,6 +40,24 @@ static pthread_mutex_t sd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sd_watch *sd_all;
 static int pagemap_fd = -1, clear_fd = -1;
 static uint64_t entries[CHUNK];		/* used with the world stopped: no malloc */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread holds sd_lock must not leave it held in the
+ * child. */
+static void sd_prepare(void)
+{
+	pthread_mutex_lock(&sd_lock);
+}
+
+static void sd_release(void)
+{
+	pthread_mutex_unlock(&sd_lock);
+}
+
+static void sd_atfork(void)
+{
+	pthread_atfork(sd_prepare, sd_release, sd_release);
+}
 
 static void bit_set(uint64_t *map, uint64_t i)
 {
@@ -115,6 +133,7 @@ static int sd_start(struct pw_watch *w)
 
 	if (!s)
 		return -ENOMEM;
+	pthread_once(&atfork_once, sd_atfork);
 	s->w = w;
 	s->dirty = calloc((size_t)(pages + 63) / 64, sizeof(uint64_t));
 	if (!s->dirty) {
