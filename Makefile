@@ -46,7 +46,7 @@ MAN3        := $(wildcard man/*.3)
 
 SONAME      := libpagewatch.so.$(SOVERSION)
 
-.PHONY: all check bench install clean tests header-check
+.PHONY: all check bench install clean tests header-check demo
 all: $(B)/libpagewatch.a $(B)/libpagewatch.so $(B)/pagewatch $(EXAMPLES)
 
 $(B)/obj/%.o: src/%.c src/internal.h src/kabi.h include/pagewatch.h
@@ -102,6 +102,11 @@ fuzz:
 $(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
 	@mkdir -p $(@D)
 	$(CC) $(EXE_CFLAGS) -Isrc $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(B)/libpagewatch.a $(LDLIBS) -lm
+
+# The README's first command: a process with written, zero, THP, file and
+# guard pages, shown by `pagewatch maps` and `pagewatch scan`.
+demo: all
+	@$(B)/demo
 
 tests: all $(TESTS) $(BENCHES)
 
