@@ -80,6 +80,12 @@ PW_HIDDEN int pw_maps_begin(struct pw_maps_reader *mr, int fd);
 PW_HIDDEN int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma);
 PW_HIDDEN void pw_maps_end(struct pw_maps_reader *mr);
 
+/* space.c: S6-S8 of the kernel's validation (start, range, vec), which
+ * come after size, flags and category bits: -EINVAL, -EFAULT or 0.
+ * -EOPNOTSUPP ("the kernel would take it, this backend cannot") is only
+ * ever answered once all of the kernel's own checks have passed. */
+PW_HIDDEN int pw_scan_check_range(const struct pw_scan_arg *arg);
+
 /* scan_native.c: the category bits the kernel's ioctl accepts on fd,
  * probed with zero-length scans; -errno when PAGEMAP_SCAN is missing. */
 PW_HIDDEN int pw_native_categories(int pagemap_fd, uint64_t *out);
@@ -164,6 +170,7 @@ PW_HIDDEN int pw_watch_range_ok(uint64_t start, uint64_t end);
 struct pw_useg {
 	uint64_t start, end;
 	bool anon;		/* private anonymous; else shmem-backed */
+	bool readable;
 };
 
 /* [start, end) cut at the mapping boundaries /proc/self/maps shows now,
@@ -194,8 +201,10 @@ PW_HIDDEN int pw_uffd_wake(int fd, uint64_t start, uint64_t end);
  * entries without touching its data.  fd must have the range registered
  * for write-protect (the split is a write-protect of one of its pages). */
 PW_HIDDEN int pw_uffd_split_thp(int fd, uint64_t start, uint64_t end);
-/* Map every never-touched page of the private anonymous pieces (the zero
- * page for reads), so write-protect has an entry to mark. */
-PW_HIDDEN int pw_uffd_populate_read(const struct pw_useg *segs, size_t n);
+/* Give every never-touched page of [start, end) an entry by reading it
+ * (anonymous memory maps the zero page), so that write-protect has an
+ * entry to mark: only the private anonymous parts when anon_only.  Parts
+ * not mapped (any more) are skipped. */
+PW_HIDDEN int pw_uffd_populate_read(uint64_t start, uint64_t end, bool anon_only);
 
 #endif /* PW_INTERNAL_H */

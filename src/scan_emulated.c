@@ -70,6 +70,9 @@ struct scan {
 	int err;
 	uint64_t *ent;
 	uint64_t blk[PW_PMD_PAGES];
+	struct pw_region *pmd_maps;	/* mappings smaps shows PMD-mapped THPs in */
+	size_t npmd_maps;
+	bool pmd_maps_read;
 };
 
 /* ---- categories of one pagemap entry ---- */
@@ -360,8 +363,8 @@ static bool block_populated(const uint64_t *e)
 }
 
 /* A transparent huge page mapped by one PMD: 512 present entries of one
- * aligned compound page.  (A THP that is fully mapped by 512 PTEs looks the
- * same in pagemap and kpageflags; see BUGS in pw_scan(3).) */
+ * aligned compound page.  (A THP fully mapped by 512 PTEs looks the same in
+ * pagemap and kpageflags; pmd_mapped_in() tells them apart by mapping.) */
 static bool block_thp(struct scan *sc, const uint64_t *e)
 {
 	const uint64_t same = (1ULL << 55) | (1ULL << 57) | (1ULL << 58) |
@@ -377,6 +380,68 @@ static bool block_thp(struct scan *sc, const uint64_t *e)
 	if (pread(sc->emu->kpf_fd, &flags, 8, (off_t)(pfn * 8)) != 8)
 		return false;
 	return flags >> KPF_THP & 1;
+}
+
+/* smaps counts the bytes each mapping has mapped by PMDs.  A mapping with
+ * none cannot hold a HUGE page, however its pagemap looks: that is the one
+ * thing that tells a THP whose PMD was split (all 512 pages still mapped by
+ * PTEs, e.g. after an mprotect of part of it) from a PMD-mapped one.  Read
+ * once per scan, and only once a candidate is seen. */
+static void read_pmd_maps(struct scan *sc)
+{
+	static const char *const keys[] = { "AnonHugePages:", "ShmemPmdMapped:",
+					    "FilePmdMapped:" };
+	char *line = NULL;
+	size_t cap = 0, k;
+	uint64_t start = 0, end = 0;
+	FILE *f;
+	int fd;
+
+	sc->pmd_maps_read = true;
+	fd = openat(sc->sp->proc_fd, "smaps", O_RDONLY | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long a, b, kb;
+		struct pw_region *nr;
+
+		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			start = a;
+			end = b;
+			continue;
+		}
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (strncmp(line, keys[k], strlen(keys[k])) ||
+			    sscanf(line + strlen(keys[k]), "%llu", &kb) != 1 || !kb)
+				continue;
+			if (sc->npmd_maps && sc->pmd_maps[sc->npmd_maps - 1].start == start)
+				continue;
+			nr = realloc(sc->pmd_maps, (sc->npmd_maps + 1) * sizeof(*nr));
+			if (!nr)
+				break;
+			sc->pmd_maps = nr;
+			nr[sc->npmd_maps].start = start;
+			nr[sc->npmd_maps++].end = end;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+static bool pmd_mapped_in(struct scan *sc, uint64_t blk)
+{
+	size_t i;
+
+	if (!sc->pmd_maps_read)
+		read_pmd_maps(sc);
+	for (i = 0; i < sc->npmd_maps; i++)
+		if (sc->pmd_maps[i].start <= blk && blk < sc->pmd_maps[i].end)
+			return true;
+	return false;
 }
 
 /* Categories of [bs, be), all inside one page-table block, emitted as runs. */
@@ -395,7 +460,7 @@ static bool walk_block(struct scan *sc, const struct pw_vma *v, enum vma_kind ki
 			empty_w = PW_PAGE_WRITTEN;
 		if (sc->interest & PW_PAGE_HUGE && sc->emu->kpf_fd >= 0 &&
 		    v->start <= blk && blk + PW_PMD_SIZE <= v->end &&
-		    block_thp(sc, block_entries(sc, blk, cs, ce)))
+		    block_thp(sc, block_entries(sc, blk, cs, ce)) && pmd_mapped_in(sc, blk))
 			extra = PW_PAGE_HUGE;
 	}
 	for (i = 0, addr = bs; i < n; i++, addr += PW_PAGE_SIZE) {
@@ -514,17 +579,11 @@ static void walk(struct scan *sc)
 
 /* ---- validation, in the kernel's order (S2-S8) ---- */
 
-static bool access_ok(uint64_t addr, uint64_t size)
-{
-	uint64_t sum = addr + size;
-
-	return sum >= addr && sum <= pw_sysinfo()->user_top;
-}
-
 static int validate(struct scan *sc, struct pw_scan_arg *arg)
 {
 	struct pw_scan_arg *a = &sc->a;
-	uint64_t cats, vec_bytes;
+	uint64_t cats;
+	int r;
 
 	sc->user_arg = (uintptr_t)arg;
 	if (pw_user_read(a, sc->user_arg, sizeof(*a)))
@@ -533,26 +592,20 @@ static int validate(struct scan *sc, struct pw_scan_arg *arg)
 		return -EINVAL;
 	if (a->flags & ~(PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC))
 		return -EINVAL;
-	if (a->flags & PW_SCAN_WP_MATCHING)
-		return -EOPNOTSUPP;
-	if (a->flags & PW_SCAN_CHECK_WPASYNC && !sc->emu->wp_known)
-		return -EOPNOTSUPP;
 	cats = a->category_inverted | a->category_mask | a->category_anyof_mask |
 	       a->return_mask;
 	if (cats & ~PW_PAGE_ALL)
 		return -EINVAL;
+	r = pw_scan_check_range(a);
+	if (r)
+		return r;
+	/* The kernel would take this argument; can we honour it? */
+	if (a->flags & PW_SCAN_WP_MATCHING)
+		return -EOPNOTSUPP;
+	if (a->flags & PW_SCAN_CHECK_WPASYNC && !sc->emu->wp_known)
+		return -EOPNOTSUPP;
 	if (cats & ~sc->sp->categories)
 		return -EOPNOTSUPP;
-	if (a->start & (PW_PAGE_SIZE - 1))
-		return -EINVAL;
-	if (!access_ok(a->start, a->end - a->start))
-		return -EFAULT;
-	if (!a->vec && a->vec_len)
-		return -EINVAL;
-	vec_bytes = a->vec_len > UINT64_MAX / sizeof(struct pw_region) ?
-		    UINT64_MAX : a->vec_len * sizeof(struct pw_region);
-	if (a->vec && !access_ok(a->vec, vec_bytes))
-		return -EFAULT;
 	a->end = pw_align_up(a->end, PW_PAGE_SIZE);
 	if (!a->max_pages)
 		a->max_pages = UINT64_MAX;
@@ -604,6 +657,7 @@ static long emulated_scan(struct pw_space *sp, struct pw_scan_arg *arg)
 out:
 	free(sc->buf);
 	free(sc->ent);
+	free(sc->pmd_maps);
 	free(sc);
 	return r;
 }

@@ -41,20 +41,21 @@ static int native_open(struct pw_space *sp)
 /*
  * EINVAL from the kernel may mean "a category bit this kernel does not
  * know yet" (SOFT_DIRTY on 6.7, GUARD before 6.16).  Those are known to
- * pagewatch, so say EOPNOTSUPP, as the emulation does, at the same point
- * of the validation order (after size and flags, S3-S5).
+ * pagewatch: when nothing else in the argument is wrong, say EOPNOTSUPP,
+ * as the emulation does.  Only this error path pays for the checks.
  */
 static long native_einval(const struct pw_space *sp, const struct pw_scan_arg *arg)
 {
 	uint64_t cats = arg->category_inverted | arg->category_mask |
 			arg->category_anyof_mask | arg->return_mask;
+	int r;
 
 	if (arg->size != sizeof(*arg) ||
-	    arg->flags & ~(PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC))
+	    arg->flags & ~(PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC) ||
+	    cats & ~PW_PAGE_ALL || !(cats & ~sp->categories))
 		return -EINVAL;
-	if (!(cats & ~PW_PAGE_ALL) && (cats & ~sp->categories))
-		return -EOPNOTSUPP;
-	return -EINVAL;
+	r = pw_scan_check_range(arg);
+	return r ? r : -EOPNOTSUPP;
 }
 
 static long native_scan(struct pw_space *sp, struct pw_scan_arg *arg)

@@ -123,6 +123,30 @@ uint64_t pw_space_categories(const struct pw_space *sp)
 	return sp ? sp->categories : 0;
 }
 
+static bool access_ok(uint64_t addr, uint64_t size)
+{
+	uint64_t sum = addr + size;
+
+	return sum >= addr && sum <= pw_sysinfo()->user_top;
+}
+
+int pw_scan_check_range(const struct pw_scan_arg *a)
+{
+	uint64_t vec_bytes;
+
+	if (a->start & (PW_PAGE_SIZE - 1))
+		return -EINVAL;
+	if (!access_ok(a->start, a->end - a->start))
+		return -EFAULT;
+	if (!a->vec && a->vec_len)
+		return -EINVAL;
+	vec_bytes = a->vec_len > UINT64_MAX / sizeof(struct pw_region) ?
+		    UINT64_MAX : a->vec_len * sizeof(struct pw_region);
+	if (a->vec && !access_ok(a->vec, vec_bytes))
+		return -EFAULT;
+	return 0;
+}
+
 long pw_scan(struct pw_space *sp, struct pw_scan_arg *arg)
 {
 	if (!sp)

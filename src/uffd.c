@@ -47,8 +47,10 @@ static int grow(struct pw_useg **segs, size_t *cap, size_t n)
 	return 0;
 }
 
+/* The pieces of [start, end) in each mapping; a gap is -EINVAL unless
+ * gaps_ok, when it is skipped. */
 static int collect(struct pw_maps_reader *mr, uint64_t start, uint64_t end,
-		   struct pw_useg **segs, size_t *n)
+		   bool gaps_ok, struct pw_useg **segs, size_t *n)
 {
 	struct pw_vma v;
 	uint64_t next = start;
@@ -58,22 +60,26 @@ static int collect(struct pw_maps_reader *mr, uint64_t start, uint64_t end,
 	while (next < end && (r = pw_maps_next(mr, &v)) > 0) {
 		if (v.end <= next)
 			continue;
-		if (v.start > next)
+		if (v.start >= end)
+			break;
+		if (v.start > next && !gaps_ok)
 			return -EINVAL;
 		r = grow(segs, &cap, *n);
 		if (r)
 			return r;
-		(*segs)[*n].start = next;
+		(*segs)[*n].start = v.start > next ? v.start : next;
 		(*segs)[*n].end = v.end < end ? v.end : end;
 		(*segs)[*n].anon = private_anon(&v);
+		(*segs)[*n].readable = v.perms[0] == 'r';
 		next = (*segs)[(*n)++].end;
 	}
-	if (next < end)
-		return r < 0 ? r : -EINVAL;
-	return 0;
+	if (r < 0)
+		return r;
+	return next < end && !gaps_ok ? -EINVAL : 0;
 }
 
-int pw_useg_collect(uint64_t start, uint64_t end, struct pw_useg **segs, size_t *n)
+static int segments(uint64_t start, uint64_t end, bool gaps_ok,
+		    struct pw_useg **segs, size_t *n)
 {
 	struct pw_maps_reader mr;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -85,7 +91,7 @@ int pw_useg_collect(uint64_t start, uint64_t end, struct pw_useg **segs, size_t 
 		return -errno;
 	r = pw_maps_begin(&mr, fd);
 	if (!r)
-		r = collect(&mr, start, end, segs, n);
+		r = collect(&mr, start, end, gaps_ok, segs, n);
 	pw_maps_end(&mr);
 	close(fd);
 	if (r) {
@@ -94,6 +100,11 @@ int pw_useg_collect(uint64_t start, uint64_t end, struct pw_useg **segs, size_t 
 		*n = 0;
 	}
 	return r;
+}
+
+int pw_useg_collect(uint64_t start, uint64_t end, struct pw_useg **segs, size_t *n)
+{
+	return segments(start, end, false, segs, n);
 }
 
 bool pw_useg_shmem(const struct pw_useg *segs, size_t n)
@@ -180,15 +191,23 @@ int pw_uffd_register(int fd, const struct pw_useg *segs, size_t n)
 typedef int (*range_op)(int fd, uint64_t start, uint64_t end, bool flag);
 
 /* Apply op to each piece of [start, end) in its own mapping, as they are
- * now: the fallback for kernels that want one mapping per call. */
-static int per_mapping(int fd, uint64_t start, uint64_t end, bool flag, range_op op)
+ * now: the fallback for kernels that want one mapping per call.  Gaps
+ * (parts the application unmapped) are skipped, as newer kernels do.
+ * With keep_going (unregistering what is left of a range the application
+ * changed), a piece that fails does not stop the others; the first error
+ * is returned. */
+static int per_mapping(int fd, uint64_t start, uint64_t end, bool flag, range_op op,
+		       bool keep_going)
 {
 	struct pw_useg *segs;
 	size_t n, i;
-	int r = pw_useg_collect(start, end, &segs, &n);
+	int r = segments(start, end, true, &segs, &n), e;
 
-	for (i = 0; !r && i < n; i++)
-		r = op(fd, segs[i].start, segs[i].end, flag);
+	for (i = 0; i < n && (!r || keep_going); i++) {
+		e = op(fd, segs[i].start, segs[i].end, flag);
+		if (!r)
+			r = e;
+	}
 	free(segs);
 	return r;
 }
@@ -204,7 +223,7 @@ int pw_uffd_unregister(int fd, uint64_t start, uint64_t end)
 	int r = unregister_range(fd, start, end);
 
 	if (r == -EINVAL || r == -ENOENT)
-		r = per_mapping(fd, start, end, false, unregister_op);
+		r = per_mapping(fd, start, end, false, unregister_op, true);
 	return r;
 }
 
@@ -231,7 +250,7 @@ int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect)
 	/* 6.1 wants the range inside one mapping and says ENOENT otherwise;
 	 * a single page cannot cross one, so ENOENT is then final. */
 	if (r == -ENOENT && end - start > PW_PAGE_SIZE)
-		r = per_mapping(fd, start, end, protect, wp_op);
+		r = per_mapping(fd, start, end, protect, wp_op, false);
 	return r;
 }
 
@@ -328,20 +347,38 @@ static void read_pages(uint64_t start, uint64_t end)
 	__asm__ volatile("" : : "r"(sum));
 }
 
-int pw_uffd_populate_read(const struct pw_useg *segs, size_t n)
+/* MADV_POPULATE_READ (5.14+), else a read of each page; 0 when the piece
+ * was unmapped meanwhile (ENOMEM). */
+static int populate_piece(const struct pw_useg *s)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!segs[i].anon)
-			continue;
-		if (!madvise((void *)(uintptr_t)segs[i].start, segs[i].end - segs[i].start,
-			     MADV_POPULATE_READ))
-			continue;
-		/* Before 5.14 there is no MADV_POPULATE_READ: touch each page. */
-		if (errno != EINVAL)
-			return -errno;
-		read_pages(segs[i].start, segs[i].end);
-	}
+	if (!madvise((void *)(uintptr_t)s->start, s->end - s->start, MADV_POPULATE_READ))
+		return 0;
+	if (errno == ENOMEM)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	if (s->readable)
+		read_pages(s->start, s->end);
 	return 0;
+}
+
+int pw_uffd_populate_read(uint64_t start, uint64_t end, bool anon_only)
+{
+	struct pw_useg *segs;
+	size_t n, i;
+	int r;
+
+	/* The common case in one call: no need to tell the kinds apart. */
+	if (!anon_only) {
+		if (!madvise((void *)(uintptr_t)start, end - start, MADV_POPULATE_READ))
+			return 0;
+		if (errno != EINVAL && errno != ENOMEM)
+			return -errno;
+	}
+	r = segments(start, end, true, &segs, &n);
+	for (i = 0; !r && i < n; i++)
+		if (segs[i].anon || !anon_only)
+			r = populate_piece(&segs[i]);
+	free(segs);
+	return r;
 }

@@ -9,6 +9,16 @@
  * also wakes the writer.  get reads the bitmap; with reset it cleans the
  * pages it reports and protects them again.
  *
+ * Dropped pages: MADV_DONTNEED (or reclaim of a lazily freed page) empties
+ * an anonymous entry and the kernel keeps no protection for it (markers
+ * survive a zap only in shmem), so a later write raises no fault.  get
+ * therefore also reads pagemap's uffd-wp bit (5.13+) for the pages it
+ * looks at: a page not shown protected counts as written, as on uffd-async
+ * (S17, S18, S36), and is protected again once reported.  Where pagemap
+ * cannot tell (older kernel, or a process made non-dumpable by a change of
+ * credentials) a page dropped while clean goes unseen until a reset
+ * covering it.
+ *
  * One handler thread per watch: its life is the watch's, stop is a join,
  * no registry or address lookup is shared between watches, and a slow
  * watch never delays another one's writers.  The price is one thread (with
@@ -45,10 +55,9 @@
  * allocates every page, and a plain read-modify-write could undo another
  * thread's store made in between.)  shmem needs neither: its empty
  * entries always get markers.  Protecting again (get with reset, reset)
- * first reads the pages once more, because MADV_DONTNEED or reclaim of
- * lazily freed pages can empty an entry again.  Set PAGEWATCH_UFFD_PREFAULT=1
- * to use this path where WP_UNPOPULATED exists (lesson 4: every fallback
- * can be forced).
+ * first reads the pages once more, since a dropped page has no entry
+ * again.  Set PAGEWATCH_UFFD_PREFAULT=1 to use this path where
+ * WP_UNPOPULATED exists (lesson 4: every fallback can be forced).
  *
  * After fork() the child's copy of the range is not registered (not
  * inherited), so the child writes it freely; the userfaultfd and the
@@ -57,6 +66,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -69,7 +79,7 @@
 
 #include "internal.h"
 
-#define CHUNK 512			/* pages found per hold of the lock */
+#define CHUNK 512			/* pages looked at per hold of the lock */
 #define MSGS 16				/* messages per read() */
 #define HANDLER_STACK (128 * 1024)
 
@@ -83,6 +93,7 @@ struct uffd_sync {
 	bool registered;
 	bool thread_started;
 	bool prefault;		/* no WP_UNPOPULATED: make entries by reading */
+	int pagemap;		/* /proc/self/pagemap, when it shows uffd-wp */
 	pthread_t thread;
 	pid_t owner;		/* the process that started the watch */
 	uint64_t bits[];	/* one per page: written since its last reset */
@@ -258,23 +269,24 @@ static void stop_handler(struct uffd_sync *s)
 
 /* ---- protection ---- */
 
-/* Entries for the never-touched pages of a range about to be protected,
- * when the kernel cannot mark empty entries (see the top). */
-static int prefault(const struct uffd_sync *s, uint64_t start, uint64_t end, bool anon)
+/* The kernel says ENOENT when part of the range is no longer registered
+ * (the application unmapped it and mapped something else there); say
+ * EPERM, as PAGEMAP_SCAN's CHECK_WPASYNC does on uffd-async. */
+static int wp(const struct uffd_sync *s, uint64_t start, uint64_t end)
 {
-	struct pw_useg *segs, one = { start, end, true };
-	size_t n;
-	int r;
+	int r = pw_uffd_wp(s->uffd, start, end, true);
 
+	return r == -ENOENT ? -EPERM : r;
+}
+
+/* Entries for the never-touched pages of a range about to be protected,
+ * when the kernel cannot mark empty entries (see the top).  anon_only
+ * keeps shmem holes from being filled (shmem has markers anyway). */
+static int prefault(const struct uffd_sync *s, uint64_t start, uint64_t end, bool anon_only)
+{
 	if (!s->prefault)
 		return 0;
-	if (anon)
-		return pw_uffd_populate_read(&one, 1);
-	r = pw_useg_collect(start, end, &segs, &n);
-	if (!r)
-		r = pw_uffd_populate_read(segs, n);
-	free(segs);
-	return r;
+	return pw_uffd_populate_read(start, end, anon_only);
 }
 
 /*
@@ -293,10 +305,9 @@ static int reset_found(struct uffd_sync *s, const size_t *idx, size_t n)
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
 			;
-		r = prefault(s, page_addr(s, idx[i]), page_addr(s, idx[j - 1] + 1), true);
+		r = prefault(s, page_addr(s, idx[i]), page_addr(s, idx[j - 1] + 1), false);
 		if (!r)
-			r = pw_uffd_wp(s->uffd, page_addr(s, idx[i]),
-				       page_addr(s, idx[j - 1] + 1), true);
+			r = wp(s, page_addr(s, idx[i]), page_addr(s, idx[j - 1] + 1));
 		if (r)
 			return r;
 	}
@@ -311,9 +322,9 @@ static int reset_range(struct uffd_sync *s, uint64_t start, uint64_t end)
 	int r;
 
 	lock(s, &old);
-	r = prefault(s, start, end, false);
+	r = prefault(s, start, end, true);
 	if (!r)
-		r = pw_uffd_wp(s->uffd, start, end, true);
+		r = wp(s, start, end);
 	if (!r)
 		clear_bits(s, page_index(s, start), page_index(s, end));
 	unlock(s, &old);
@@ -338,6 +349,7 @@ static struct uffd_sync *state_new(const struct pw_watch *w)
 	s->size = size;
 	s->uffd = -1;
 	s->stopfd = -1;
+	s->pagemap = -1;
 	s->owner = getpid();
 	return s;
 }
@@ -357,6 +369,8 @@ static void teardown(struct uffd_sync *s, uint64_t start, uint64_t end)
 		close(s->uffd);
 	if (s->stopfd >= 0)
 		close(s->stopfd);
+	if (s->pagemap >= 0)
+		close(s->pagemap);
 	pthread_mutex_destroy(&s->lock);
 	munmap(s, s->size);
 }
@@ -380,6 +394,24 @@ static int open_uffd(struct uffd_sync *s, bool shmem)
 	return pw_uffd_handshake(s->uffd, features);
 }
 
+/* Our pagemap, if it shows the uffd-wp bit (5.13+) of the page we just
+ * protected; without it (older kernel, or a process made non-dumpable by
+ * a change of credentials) a page dropped while clean goes unseen until a
+ * reset covering it protects it again. */
+static void open_pagemap(struct uffd_sync *s)
+{
+	uint64_t e = 0;
+
+	s->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (s->pagemap < 0)
+		return;
+	if (pread(s->pagemap, &e, sizeof(e), (off_t)(s->base / PW_PAGE_SIZE * 8)) ==
+	    (ssize_t)sizeof(e) && e >> PM_UFFD_WP_BIT & 1)
+		return;
+	close(s->pagemap);
+	s->pagemap = -1;
+}
+
 /* The handler runs before anything is protected: the THP split already
  * protects a page, and another thread may write it at once. */
 static int arm(struct uffd_sync *s, const struct pw_useg *segs, size_t n,
@@ -396,14 +428,16 @@ static int arm(struct uffd_sync *s, const struct pw_useg *segs, size_t n,
 	r = start_handler(s);
 	if (!r)
 		r = pw_uffd_split_thp(s->uffd, start, end);
-	if (!r && s->prefault)
-		r = pw_uffd_populate_read(segs, n);
+	if (!r)
+		r = prefault(s, start, end, true);
 	if (r)
 		return r;
 	/* Every page clean, whatever the handler saw during the start. */
 	lock(s, &old);
 	r = pw_uffd_wp(s->uffd, start, end, true);
 	memset(s->bits, 0, (s->npages + 63) / 64 * 8);
+	if (!r)
+		open_pagemap(s);
 	unlock(s, &old);
 	return r;
 }
@@ -441,16 +475,42 @@ static void us_stop(struct pw_watch *w)
 /* ---- get and reset ---- */
 
 /*
- * A chunk at a time: find, and with reset protect and clean, under the
- * lock; store into pages outside it, since pages may itself lie in the
- * watched range and a write there must be free to fault.  Each page is
- * reported and cleaned atomically, as PAGEMAP_SCAN does it (S32).
+ * A page the kernel no longer shows write-protected is written, whatever
+ * the bitmap says: that is how a page dropped by MADV_DONTNEED (or lazily
+ * freed) is seen, since an anonymous zap keeps no uffd-wp marker and a
+ * write to the empty entry would raise no fault.  Reporting it, like
+ * uffd-async does (S17, S18), also protects it again.  Pages the handler
+ * unprotected are in the bitmap already.  Called under the lock, so that
+ * the handler cannot unprotect a page between this and a reset.
+ */
+static int merge_pagemap(struct uffd_sync *s, size_t from, size_t to)
+{
+	uint64_t e[CHUNK];
+	ssize_t len = (ssize_t)((to - from) * sizeof(e[0]));
+	size_t i;
+
+	if (s->pagemap < 0)
+		return 0;
+	if (pread(s->pagemap, e, (size_t)len, (off_t)(page_addr(s, from) / PW_PAGE_SIZE * 8)) != len)
+		return -EIO;
+	for (i = 0; i < to - from; i++)
+		if (!(e[i] >> PM_UFFD_WP_BIT & 1))
+			set_bit(s, from + i);
+	return 0;
+}
+
+/*
+ * A block of pages at a time: look, find, and with reset protect and
+ * clean, under the lock; store into pages outside it, since pages may
+ * itself lie in the watched range and a write there must be free to
+ * fault.  Each page is reported and cleaned atomically, as PAGEMAP_SCAN
+ * does it (S32).
  */
 static int us_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 		  void **pages, size_t *count)
 {
 	struct uffd_sync *s = w->priv;
-	size_t idx[CHUNK], want = *count, got = 0, n, k, j;
+	size_t idx[CHUNK], want = *count, got = 0, n, k, j, stop;
 	size_t i = page_index(s, start), to = page_index(s, end);
 	sigset_t old;
 	int r = 0;
@@ -459,8 +519,10 @@ static int us_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 		return -EPERM;
 	while (got < want && i < to) {
 		k = want - got < CHUNK ? want - got : CHUNK;
+		stop = to - i < CHUNK ? to : i + CHUNK;
 		lock(s, &old);
-		n = find_set(s, i, to, idx, k);
+		r = merge_pagemap(s, i, stop);
+		n = r ? 0 : find_set(s, i, stop, idx, k);
 		if (reset && n)
 			r = reset_found(s, idx, n);
 		unlock(s, &old);
@@ -468,9 +530,7 @@ static int us_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 			break;
 		for (j = 0; j < n; j++)
 			pages[got++] = (void *)(uintptr_t)page_addr(s, idx[j]);
-		if (n < k)
-			break;
-		i = idx[n - 1] + 1;
+		i = n == k ? idx[n - 1] + 1 : stop;
 	}
 	*count = got;
 	return r;

@@ -753,14 +753,39 @@ static void ask(const struct target *t, const struct query *q, int k, unsigned c
 	}
 }
 
+/* Whether the kernel's own checks S3-S8 pass: an access_ok() that allows
+ * [addr, addr + size) up to the top of user space, no wrap. */
+static int range_ok(uint64_t addr, uint64_t size)
+{
+	uint64_t sum = addr + size;
+
+	return sum >= addr && sum <= user_top;
+}
+
+/* vec: the address the emulated backend was given (it is set per backend). */
+static int kernel_checks_pass(const struct pw_scan_arg *a, uint64_t vec)
+{
+	uint64_t cats = a->category_inverted | a->category_mask |
+			a->category_anyof_mask | a->return_mask;
+	uint64_t vb = a->vec_len > UINT64_MAX / 24 ? UINT64_MAX : a->vec_len * 24;
+
+	if (a->size != sizeof(*a) || a->flags & ~(PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC))
+		return 0;
+	if (cats & ~PW_PAGE_ALL || a->start % PAGE || !range_ok(a->start, a->end - a->start))
+		return 0;
+	if (!vec && a->vec_len)
+		return 0;
+	return !vec || range_ok(vec, vb);
+}
+
 /*
  * What the emulated backend must answer instead of the kernel's answer, or
- * 0 for "the same as the kernel".  Its -EOPNOTSUPP comes where the kernel
- * checks the same thing: after size and unknown flags, for the flags it
- * cannot honour; after unknown category bits, for the categories it cannot
- * report (pagewatch.h, native_einval() in scan_native.c).
+ * 0 for "the same as the kernel".  Its -EOPNOTSUPP (a flag it cannot
+ * honour, a category it cannot report) comes only once every check of the
+ * kernel's own has passed: any EINVAL or EFAULT of S2-S8 wins over it
+ * (pagewatch.h, validate() in scan_emulated.c).
  */
-static long emu_expect(const struct query *q, uint64_t ecats)
+static long emu_expect(const struct target *t, const struct query *q, uint64_t ecats)
 {
 	const struct pw_scan_arg *a = &q->a;
 	uint64_t cats = a->category_inverted | a->category_mask |
@@ -768,14 +793,12 @@ static long emu_expect(const struct query *q, uint64_t ecats)
 
 	if (q->ak != AK_NORMAL && q->ak != AK_RO)
 		return 0;	/* the argument cannot be read: EFAULT */
-	if (a->size != sizeof(*a) || a->flags & ~(PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC))
+	if (!kernel_checks_pass(a, vec_addr(t, q, EMU)))
 		return 0;
 	if (a->flags & PW_SCAN_WP_MATCHING)
 		return -EOPNOTSUPP;
 	if (a->flags & PW_SCAN_CHECK_WPASYNC && !(ecats & PW_PAGE_WPALLOWED))
 		return -EOPNOTSUPP;
-	if (cats & ~PW_PAGE_ALL)
-		return 0;
 	return cats & ~ecats ? -EOPNOTSUPP : 0;
 }
 
@@ -1233,7 +1256,7 @@ static void run_queries(struct target *t, uint64_t n, uint64_t seed)
 		why = differ(ans, NAT);
 		if (why)
 			report(t, qi, &q, ans, NAT, why, 0);
-		expect = emu_expect(&q, t->ecats);
+		expect = emu_expect(t, &q, t->ecats);
 		if (expect) {
 			t->st.unsupported++;
 			if (ans[EMU].ret != expect)

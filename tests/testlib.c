@@ -388,3 +388,18 @@ int t_tmpfile(size_t pages)
 		}
 	return fd;
 }
+
+uint64_t t_user_top(void)
+{
+	/* With 5-level paging the kernel honours an mmap hint above 128 TiB. */
+	void *hint = (void *)(uintptr_t)(1ULL << 48);
+	void *p = mmap(hint, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t top = (1ULL << 47) - PAGE;
+
+	if (p == MAP_FAILED)
+		return top;
+	if ((uintptr_t)p >= (1ULL << 47))
+		top = (1ULL << 56) - PAGE;
+	munmap(p, PAGE);
+	return top;
+}

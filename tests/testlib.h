@@ -118,4 +118,19 @@ size_t t_written(struct pw_watch *w, void *addr, size_t len, void **pages, size_
 /* The pagemap fd t_scan and t_scan_err give the kernel (-1: this process). */
 extern int t_scan_fd;
 
+/* Short names for the category bits in expected answers. */
+#define T_A PW_PAGE_WPALLOWED
+#define T_W PW_PAGE_WRITTEN
+#define T_F PW_PAGE_FILE
+#define T_P PW_PAGE_PRESENT
+#define T_S PW_PAGE_SWAPPED
+#define T_Z PW_PAGE_PFNZERO
+#define T_H PW_PAGE_HUGE
+#define T_D PW_PAGE_SOFT_DIRTY
+#define T_G PW_PAGE_GUARD
+
+/* The top of user space the kernel's access_ok() accepts for an end
+ * address (TASK_SIZE_MAX: 0x7ffffffff000 with 4-level paging). */
+uint64_t t_user_top(void);
+
 #endif
