@@ -47,7 +47,6 @@ struct pw_space {
 	pid_t pid;		/* 0: this process */
 	int proc_fd;		/* /proc/PID, pins the process we meant */
 	int pagemap_fd;
-	int maps_fd;
 	uint64_t categories;	/* what this backend reports exactly */
 	struct pw_emu *emu;
 };
@@ -72,9 +71,11 @@ struct pw_maps_reader {
 	char *buf;
 	size_t cap, len, pos;
 	bool eof;
-	off_t off;		/* own offset: one fd may serve many threads */
 	uint64_t last_end;	/* mappings come strictly ascending */
 };
+/* fd: a /proc/PID directory, in which the reader opens a maps file of its
+ * own (threads sharing a space never share a file position), or a maps
+ * file the caller opened for this walk alone. */
 PW_HIDDEN int pw_maps_begin(struct pw_maps_reader *mr, int fd);
 /* 1 with *vma filled, 0 at the end, -errno. */
 PW_HIDDEN int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma);

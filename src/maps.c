@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -110,12 +112,27 @@ int pw_maps_parse_line(char *line, size_t len, struct pw_vma *vma)
 #define MAPS_BUF 16384
 
 /* The buffer has one byte more than cap, for the NUL of a last line
- * that has no newline. */
+ * that has no newline.  Read sequentially: the seq_file then resumes by
+ * record, so every line is whole even while the mappings change. */
 int pw_maps_begin(struct pw_maps_reader *mr, int fd)
 {
+	struct stat st;
+
 	memset(mr, 0, sizeof(*mr));
-	mr->fd = fd;
+	mr->fd = -1;
 	mr->cap = MAPS_BUF;
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode)) {
+		mr->fd = openat(fd, "maps", O_RDONLY | O_CLOEXEC);
+		if (mr->fd < 0)
+			return errno == ENOENT ? -ESRCH : -errno;
+	} else {
+		/* A maps file the caller opened for this walk alone. */
+		mr->fd = dup(fd);
+		if (mr->fd < 0 || lseek(mr->fd, 0, SEEK_SET) < 0)
+			return -errno;
+	}
 	mr->buf = malloc(mr->cap + 1);
 	return mr->buf ? 0 : -ENOMEM;
 }
@@ -124,6 +141,9 @@ void pw_maps_end(struct pw_maps_reader *mr)
 {
 	free(mr->buf);
 	mr->buf = NULL;
+	if (mr->fd >= 0)
+		close(mr->fd);
+	mr->fd = -1;
 }
 
 /* Lines may be split across reads of the seq_file: keep the tail. */
@@ -142,17 +162,14 @@ static int maps_fill(struct pw_maps_reader *mr)
 		mr->buf = nb;
 		mr->cap *= 2;
 	}
-	/* pread, not read: the seq_file serves each offset under its own
-	 * lock, so threads sharing the space's fd do not disturb each other. */
 	do
-		n = pread(mr->fd, mr->buf + mr->len, mr->cap - mr->len, mr->off);
+		n = read(mr->fd, mr->buf + mr->len, mr->cap - mr->len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;		/* ESRCH: the process is gone */
 	if (n == 0)
 		mr->eof = true;
 	mr->len += (size_t)n;
-	mr->off += n;
 	return 0;
 }
 
@@ -199,7 +216,7 @@ int pw_space_mappings(struct pw_space *sp, uint64_t start, uint64_t end,
 
 	if (!sp || !fn)
 		return -EINVAL;
-	r = pw_maps_begin(&mr, sp->maps_fd);
+	r = pw_maps_begin(&mr, sp->proc_fd);
 	if (r) {
 		pw_maps_end(&mr);
 		return r;

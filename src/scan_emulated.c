@@ -541,7 +541,7 @@ static void walk(struct scan *sc)
 	bool any = false;
 	int r;
 
-	r = pw_maps_begin(&mr, sc->sp->maps_fd);
+	r = pw_maps_begin(&mr, sc->sp->proc_fd);
 	if (r) {
 		sc->err = r;
 		pw_maps_end(&mr);

@@ -50,9 +50,6 @@ static int open_proc(struct pw_space *sp, pid_t pid)
 	sp->pagemap_fd = openat(sp->proc_fd, "pagemap", O_RDONLY | O_CLOEXEC);
 	if (sp->pagemap_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	sp->maps_fd = openat(sp->proc_fd, "maps", O_RDONLY | O_CLOEXEC);
-	if (sp->maps_fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
 	return 0;
 }
 
@@ -85,7 +82,7 @@ int pw_space_open(struct pw_space **out, pid_t pid, unsigned flags)
 	if (!sp)
 		return -ENOMEM;
 	sp->pid = pid;
-	sp->proc_fd = sp->pagemap_fd = sp->maps_fd = -1;
+	sp->proc_fd = sp->pagemap_fd = -1;
 	r = open_proc(sp, pid);
 	if (!r)
 		r = open_backend(sp, flags);
@@ -106,8 +103,6 @@ void pw_space_close(struct pw_space *sp)
 		sp->ops->close(sp);
 	if (sp->pagemap_fd >= 0)
 		close(sp->pagemap_fd);
-	if (sp->maps_fd >= 0)
-		close(sp->maps_fd);
 	if (sp->proc_fd >= 0)
 		close(sp->proc_fd);
 	free(sp);

@@ -62,12 +62,16 @@ static void *worker(void *arg)
 	for (i = 0; i < ROUNDS; i++) {
 		long n = scan(vec);
 
-		if (n != expect_n || memcmp(vec, expect, (size_t)n * sizeof(*vec)))
+		if (n != expect_n || memcmp(vec, expect, (size_t)n * sizeof(*vec))) {
+			fprintf(stderr, "scan: %ld regions, expected %ld\n", n, expect_n);
 			bad++;
+		}
 		struct walk w = { 0, 0, 0 };
 
-		if (pw_space_mappings(sp, 0, 0, count_map, &w) || w.disorder || w.ours != (1000 + EXTRA))
+		if (pw_space_mappings(sp, 0, 0, count_map, &w) || w.disorder || w.ours != (1000 + EXTRA)) {
+			fprintf(stderr, "mappings: disorder %d, ours %d\n", w.disorder, w.ours);
 			bad++;
+		}
 	}
 	free(vec);
 	return (void *)bad;
