@@ -352,14 +352,24 @@ static const uint64_t *block_entries(struct scan *sc, uint64_t blk, uint64_t cs,
 	return sc->blk;
 }
 
-static bool block_populated(const uint64_t *e)
+/* Whether any of n entries is non-empty (present or swapped), stopping at
+ * the first: eight at a time, the way the compiler vectorises well. */
+static bool any_nonempty(const uint64_t *e, size_t n)
 {
-	uint64_t any = 0;
-	size_t i;
+	size_t i = 0, k;
 
-	for (i = 0; i < PW_PMD_PAGES; i++)
-		any |= e[i];
-	return any >> PM_SWAP_BIT;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t any = 0;
+
+		for (k = 0; k < 8; k++)
+			any |= e[i + k];
+		if (any >> PM_SWAP_BIT)
+			return true;
+	}
+	for (; i < n; i++)
+		if (e[i] >> PM_SWAP_BIT)
+			return true;
+	return false;
 }
 
 /* A transparent huge page mapped by one PMD: 512 present entries of one
@@ -444,39 +454,83 @@ static bool pmd_mapped_in(struct scan *sc, uint64_t blk)
 	return false;
 }
 
-/* Categories of [bs, be), all inside one page-table block, emitted as runs. */
+/* Whether the page table of the block at blk exists (S18): some entry of
+ * the block, in any mapping, is non-empty.  ent holds [bs, be) of it; the
+ * rest is read only when those are all empty and not the whole block. */
+static uint64_t empty_written(struct scan *sc, const uint64_t *ent, uint64_t bs, uint64_t be,
+			      uint64_t cs, uint64_t ce)
+{
+	uint64_t blk = pw_align_down(bs, PW_PMD_SIZE);
+
+	if (any_nonempty(ent, (be - bs) >> PW_PAGE_SHIFT))
+		return PW_PAGE_WRITTEN;
+	if (be - bs == PW_PMD_SIZE)
+		return 0;
+	return any_nonempty(block_entries(sc, blk, cs, ce), PW_PMD_PAGES) ? PW_PAGE_WRITTEN : 0;
+}
+
+/* The first index in [i, n) whose bits 55-63 are not f. */
+static size_t same_flags_until(const uint64_t *ent, size_t i, size_t n, uint64_t f)
+{
+	size_t k;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t d = 0;
+
+		for (k = 0; k < 8; k++)
+			d |= (ent[i + k] >> 55) ^ f;
+		if (d)
+			break;
+	}
+	while (i < n && ent[i] >> 55 == f)
+		i++;
+	return i;
+}
+
+/*
+ * Categories of [bs, be), all inside one page-table block, emitted as runs.
+ * A page's categories depend only on its entry's bits 55-63 (plus, for
+ * PFNZERO, its PFN), so the loop jumps from one change of those bits to the
+ * next: a block of identical entries costs a few vector compares.
+ */
 static bool walk_block(struct scan *sc, const struct pw_vma *v, enum vma_kind kind,
 		       const uint64_t *ent, uint64_t bs, uint64_t be, uint64_t cs, uint64_t ce)
 {
 	const uint64_t *lut = sc->emu->lut[kind];
 	uint64_t blk = pw_align_down(bs, PW_PMD_SIZE), extra = 0, empty_w = 0;
 	uint64_t zero = (sc->interest & PW_PAGE_PFNZERO) ? sc->emu->zero_pfn : 0;
-	uint64_t run_start = bs, run_c = 0, addr;
-	size_t i, n = (be - bs) >> PW_PAGE_SHIFT;
+	uint64_t run_start = bs, run_c = 0;
+	size_t i, j, n = (be - bs) >> PW_PAGE_SHIFT;
+	bool empty_known = kind == VMA_HUGETLB || !(sc->interest & PW_PAGE_WRITTEN);
 
-	if (kind != VMA_HUGETLB) {
-		if (sc->interest & PW_PAGE_WRITTEN &&
-		    block_populated(block_entries(sc, blk, cs, ce)))
-			empty_w = PW_PAGE_WRITTEN;
-		if (sc->interest & PW_PAGE_HUGE && sc->emu->kpf_fd >= 0 &&
-		    v->start <= blk && blk + PW_PMD_SIZE <= v->end &&
-		    block_thp(sc, block_entries(sc, blk, cs, ce)) && pmd_mapped_in(sc, blk))
-			extra = PW_PAGE_HUGE;
-	}
-	for (i = 0, addr = bs; i < n; i++, addr += PW_PAGE_SIZE) {
-		uint64_t e = ent[i];
-		uint64_t c = lut[e >> 55] | extra;
+	if (kind != VMA_HUGETLB && sc->interest & PW_PAGE_HUGE && sc->emu->kpf_fd >= 0 &&
+	    v->start <= blk && blk + PW_PMD_SIZE <= v->end &&
+	    block_thp(sc, block_entries(sc, blk, cs, ce)) && pmd_mapped_in(sc, blk))
+		extra = PW_PAGE_HUGE;
+	for (i = 0; i < n; i = j) {
+		uint64_t e = ent[i], f = e >> 55, c = lut[f] | extra;
 
-		if (!(e >> PM_SWAP_BIT))
+		/* The zero page differs from its neighbours by PFN alone. */
+		if (zero && (e >> PM_PRESENT_BIT)) {
+			j = i + 1;
+			if ((e & PM_PFN_MASK) == zero)
+				c |= PW_PAGE_PFNZERO;
+		} else {
+			j = same_flags_until(ent, i + 1, n, f);
+		}
+		if (!(f >> 7)) {
+			if (!empty_known) {
+				empty_w = empty_written(sc, ent, bs, be, cs, ce);
+				empty_known = true;
+			}
 			c |= empty_w;
-		else if (zero && (e >> PM_PRESENT_BIT) && (e & PM_PFN_MASK) == zero)
-			c |= PW_PAGE_PFNZERO;
+		}
 		if (i && c == run_c)
 			continue;
-		if (i && emit(sc, run_c, run_start, addr))
+		if (i && emit(sc, run_c, run_start, bs + (i << PW_PAGE_SHIFT)))
 			return true;
 		run_c = c;
-		run_start = addr;
+		run_start = bs + (i << PW_PAGE_SHIFT);
 	}
 	return n && emit(sc, run_c, run_start, be);
 }
