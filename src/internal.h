@@ -34,6 +34,10 @@ struct pw_scan_ops {
 	const char *name;
 	int (*open)(struct pw_space *sp);
 	long (*scan)(struct pw_space *sp, struct pw_scan_arg *arg);
+	/* Optional: the whole walk streamed to fn (see pw_scan_all);
+	 * *walk_end is set unless the argument was refused. */
+	long (*walk)(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, void *ctx,
+		     uint64_t *walk_end);
 	void (*close)(struct pw_space *sp);
 };
 

@@ -15,6 +15,20 @@
 
 #define WALK_VEC 512
 
+/* A backend that can stream the walk does it in one go (the emulation:
+ * one read of /proc/PID/maps instead of one per batch). */
+static long walk_in_one(struct pw_space *sp, struct pw_scan_arg *arg, struct pw_scan_arg *a,
+			pw_region_fn fn, void *ctx)
+{
+	uint64_t walk_end = UINT64_MAX;
+	long r = sp->ops->walk(sp, a, fn, ctx, &walk_end);
+
+	if (walk_end != UINT64_MAX &&
+	    pw_user_write((uintptr_t)&arg->walk_end, &walk_end, sizeof(walk_end)))
+		return -EFAULT;
+	return r;
+}
+
 long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, void *ctx)
 {
 	struct pw_region local[WALK_VEC];
@@ -22,7 +36,7 @@ long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, 
 	struct pw_scan_arg a;
 	uint64_t budget, found = 0, end;
 	long total = 0, n, i;
-	int rc;
+	int rc = 0;
 
 	if (!sp || !fn)
 		return -EINVAL;
@@ -35,7 +49,11 @@ long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, 
 		if (a.vec_len > WALK_VEC)
 			a.vec_len = WALK_VEC;
 	} else {
+		a.vec = (uintptr_t)local;
 		a.vec_len = WALK_VEC;
+		/* No buffer of the caller's to fill: stream if we can. */
+		if (sp->ops->walk)
+			return walk_in_one(sp, arg, &a, fn, ctx);
 	}
 	a.vec = (uintptr_t)vec;
 	budget = a.max_pages;
@@ -52,10 +70,12 @@ long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, 
 			found += (vec[i].end - vec[i].start) / PW_PAGE_SIZE;
 			rc = fn(&vec[i], ctx);
 			if (rc) {
-				arg->walk_end = vec[i].end;
-				return rc;
+				a.walk_end = vec[i].end;
+				break;
 			}
 		}
+		if (rc)
+			break;
 		total += n;
 		/* Done: the walk completed, the budget is spent, or a partly
 		 * covered hugetlb page left it where it began (S35). */
@@ -64,6 +84,7 @@ long pw_scan_all(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn, 
 			break;
 		a.start = a.walk_end;
 	}
-	arg->walk_end = a.walk_end;
-	return total;
+	if (pw_user_write((uintptr_t)&arg->walk_end, &a.walk_end, sizeof(a.walk_end)))
+		return -EFAULT;
+	return rc ? rc : total;
 }

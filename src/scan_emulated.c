@@ -70,6 +70,10 @@ struct scan {
 	int err;
 	uint64_t *ent;
 	uint64_t blk[PW_PMD_PAGES];
+	pw_region_fn sink;		/* pw_scan_all: regions go here, not to vec */
+	void *sink_ctx;
+	int sink_rc;			/* what the sink stopped the walk with */
+	uint64_t cut_end;		/* where max_pages stopped the walk */
 	struct pw_region *pmd_maps;	/* mappings smaps shows PMD-mapped THPs in */
 	size_t npmd_maps;
 	bool pmd_maps_read;
@@ -235,6 +239,27 @@ static bool vma_hugetlb(struct pw_space *sp, const struct pw_vma *v)
 
 /* ---- output, the kernel's way ---- */
 
+/* pw_scan_all's walk: each region to the caller's function; a non-zero
+ * answer stops the walk (returned as 1 here, the answer kept). */
+static int flush_to_sink(struct scan *sc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int rc = sc->sink(&sc->buf[i], sc->sink_ctx);
+
+		sc->n_out++;
+		if (rc) {
+			sc->sink_rc = rc;
+			sc->cut_end = sc->buf[i].end;
+			return 1;
+		}
+	}
+	sc->idx = 0;
+	sc->buf[0].start = sc->buf[0].end = 0;
+	return 0;
+}
+
 static int flush(struct scan *sc)
 {
 	size_t n = sc->idx;
@@ -245,6 +270,8 @@ static int flush(struct scan *sc)
 		n++;
 	if (!n)
 		return 0;
+	if (sc->sink)
+		return flush_to_sink(sc, n);
 	if (pw_user_write(sc->vec_out, sc->buf, n * sizeof(*sc->buf)))
 		return -EFAULT;
 	sc->vec_out += n * sizeof(*sc->buf);
@@ -299,7 +326,7 @@ static bool output(struct scan *sc, uint64_t cats, uint64_t addr, uint64_t end)
 	}
 	sc->found += n;
 	if (stop)
-		sc->walk_end = end;
+		sc->walk_end = sc->cut_end = end;
 	return stop;
 }
 
@@ -681,6 +708,14 @@ static int setup_buffers(struct scan *sc)
 	return 0;
 }
 
+static void scan_free(struct scan *sc)
+{
+	free(sc->buf);
+	free(sc->ent);
+	free(sc->pmd_maps);
+	free(sc);
+}
+
 static long emulated_scan(struct pw_space *sp, struct pw_scan_arg *arg)
 {
 	struct scan *sc;
@@ -709,10 +744,46 @@ static long emulated_scan(struct pw_space *sp, struct pw_scan_arg *arg)
 			  &sc->walk_end, sizeof(sc->walk_end)))
 		r = -EFAULT;
 out:
-	free(sc->buf);
-	free(sc->ent);
-	free(sc->pmd_maps);
-	free(sc);
+	scan_free(sc);
+	return r;
+}
+
+/*
+ * pw_scan_all in one walk: the regions a resumed pw_scan would give (the
+ * kernel never splits a region where it refills its buffer), streamed to
+ * fn, with /proc/PID/maps read once instead of once per 512 regions.
+ * *walk_end is set when the walk ran (not on a bad argument).
+ */
+static long emulated_walk(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn,
+			  void *ctx, uint64_t *walk_end)
+{
+	struct scan *sc;
+	long r;
+
+	if (mm_gone(sp))
+		return -ESRCH;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	sc->sp = sp;
+	sc->emu = sp->emu;
+	sc->sink = fn;
+	sc->sink_ctx = ctx;
+	r = validate(sc, arg);
+	if (!r) {
+		sc->a.vec_len = UINT64_MAX;
+		r = setup_buffers(sc);
+	}
+	if (r)
+		goto out;
+	if (sc->a.start < sc->a.end)
+		walk(sc);
+	if (!sc->sink_rc && !sc->err)
+		flush(sc);
+	r = sc->sink_rc ? sc->sink_rc : sc->err ? sc->err : sc->n_out;
+	*walk_end = sc->cut_end ? sc->cut_end : sc->a.end;
+out:
+	scan_free(sc);
 	return r;
 }
 
@@ -770,5 +841,6 @@ const struct pw_scan_ops pw_scan_emulated_ops = {
 	.name = "emulated",
 	.open = emulated_open,
 	.scan = emulated_scan,
+	.walk = emulated_walk,
 	.close = emulated_close,
 };
