@@ -37,6 +37,7 @@ static int choose_flags(unsigned flags, unsigned *out)
 static int open_proc(struct pw_space *sp, pid_t pid)
 {
 	char path[32];
+	uint64_t e;
 
 	if (pid < 0)
 		return -EINVAL;
@@ -50,6 +51,10 @@ static int open_proc(struct pw_space *sp, pid_t pid)
 	sp->pagemap_fd = openat(sp->proc_fd, "pagemap", O_RDONLY | O_CLOEXEC);
 	if (sp->pagemap_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
+	/* A zombie or a kernel thread has no memory: newer kernels refuse
+	 * the open, older ones (6.1) give a file that reads empty. */
+	if (pread(sp->pagemap_fd, &e, sizeof(e), 0) == 0)
+		return -ESRCH;
 	return 0;
 }
 

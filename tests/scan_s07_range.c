@@ -44,8 +44,9 @@ int main(void)
 	}
 	/* end above the top. */
 	{
-		uint64_t ends[] = { top + 1, top + PAGE, 1ULL << 47 | 1ULL << 46, 1ULL << 56,
-				    1ULL << 63, UINT64_MAX - PAGE + 2, UINT64_MAX };
+		/* 0xc00000000000 is above the top only with 4-level paging. */
+		uint64_t ends[] = { top + 1, top + PAGE, (top + PAGE) | (top + PAGE) >> 1,
+				    1ULL << 56, 1ULL << 63, UINT64_MAX - PAGE + 2, UINT64_MAX };
 		size_t i;
 
 		for (i = 0; i < T_N(ends); i++) {

@@ -57,6 +57,7 @@ for t in "$S"/tests/*; do cp "$t" "$root/build/tests/"; done
 cp "$S/pagewatch" "$root/build/"
 for b in "$S"/bench/*; do [ -x "$b" ] && cp "$b" "$root/build/bench/"; done
 cp tests/run.sh "$root/tests/run.sh"
+mkdir -p "$root/fuzz" && cp -r fuzz/corpus "$root/fuzz/"
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -83,7 +84,9 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
 	</dev/null 2>&1 | tr -d '\r' | tee "$log" | grep -v '^\[' || true
 
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1)
-grep -q '^== pagewatch test suite on kernel' "$log" || { echo "check-qemu: the VM did not start the suite" >&2; exit 1; }
+kernel=$(grep -ao '== pagewatch test suite on kernel .*' "$log" | head -n 1)
+[ -n "$kernel" ] || { echo "check-qemu: the VM did not start the suite" >&2; exit 1; }
+echo "check-qemu: ${kernel#== }"
 [ -n "$summary" ] || { echo "check-qemu: the suite did not finish (see $log)" >&2; exit 1; }
 echo "$summary"
 case $summary in
