@@ -147,7 +147,6 @@ struct pw_watch {
 };
 
 /* probe.c */
-PW_HIDDEN int pw_uffd_open(void);
 PW_HIDDEN bool pw_soft_dirty_works(void);
 PW_HIDDEN enum pw_backend pw_auto_backend(const struct pw_probe *p);
 /* The probe of this process, done once. */
@@ -185,6 +184,9 @@ PW_HIDDEN int pw_useg_collect(uint64_t start, uint64_t end,
 /* Some piece is shmem-backed (shared anonymous, memfd, SysV ...). */
 PW_HIDDEN bool pw_useg_shmem(const struct pw_useg *segs, size_t n);
 
+/* uffd.c: a userfaultfd for faults in user mode only where the kernel
+ * knows that flag (5.11+); /dev/userfaultfd where the syscall is refused. */
+PW_HIDDEN int pw_uffd_open(void);
 /* A userfaultfd that also takes faults raised inside system calls (no
  * UFFD_USER_MODE_ONLY), so that a read() into watched memory waits for
  * the handler instead of failing with EFAULT; -errno when this process

@@ -18,29 +18,6 @@
 
 #include "internal.h"
 
-/* A userfaultfd, the way pagewatch opens one: user-mode faults only where
- * the kernel knows the flag (5.11+), else without it, else /dev/userfaultfd. */
-int pw_uffd_open(void)
-{
-	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | PW_UFFD_USER_MODE_ONLY);
-	int dev;
-
-	if (fd >= 0)
-		return fd;
-	if (errno == EINVAL)
-		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0)
-		return fd;
-	if (errno != EPERM)
-		return -errno;
-	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -EPERM;
-	fd = ioctl(dev, PW_DEV_USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-	close(dev);
-	return fd >= 0 ? fd : -errno;
-}
-
 static void probe_uffd(struct pw_probe *p)
 {
 	struct pw_uffdio_api api = { .api = PW_UFFD_API };

@@ -716,18 +716,33 @@ static void scan_free(struct scan *sc)
 	free(sc);
 }
 
-static long emulated_scan(struct pw_space *sp, struct pw_scan_arg *arg)
+/* A scan of sp; *r is -ESRCH or -ENOMEM when there is none. */
+static struct scan *scan_new(struct pw_space *sp, long *r)
 {
 	struct scan *sc;
-	long r;
 
-	if (mm_gone(sp))
-		return -ESRCH;
+	*r = 0;
+	if (mm_gone(sp)) {
+		*r = -ESRCH;
+		return NULL;
+	}
 	sc = calloc(1, sizeof(*sc));
-	if (!sc)
-		return -ENOMEM;
+	if (!sc) {
+		*r = -ENOMEM;
+		return NULL;
+	}
 	sc->sp = sp;
 	sc->emu = sp->emu;
+	return sc;
+}
+
+static long emulated_scan(struct pw_space *sp, struct pw_scan_arg *arg)
+{
+	long r;
+	struct scan *sc = scan_new(sp, &r);
+
+	if (!sc)
+		return r;
 	r = validate(sc, arg);
 	if (!r)
 		r = setup_buffers(sc);
@@ -757,16 +772,11 @@ out:
 static long emulated_walk(struct pw_space *sp, struct pw_scan_arg *arg, pw_region_fn fn,
 			  void *ctx, uint64_t *walk_end)
 {
-	struct scan *sc;
 	long r;
+	struct scan *sc = scan_new(sp, &r);
 
-	if (mm_gone(sp))
-		return -ESRCH;
-	sc = calloc(1, sizeof(*sc));
 	if (!sc)
-		return -ENOMEM;
-	sc->sp = sp;
-	sc->emu = sp->emu;
+		return r;
 	sc->sink = fn;
 	sc->sink_ctx = ctx;
 	r = validate(sc, arg);

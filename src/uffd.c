@@ -117,18 +117,13 @@ bool pw_useg_shmem(const struct pw_useg *segs, size_t n)
 	return false;
 }
 
-int pw_uffd_open_kernel(void)
+/* vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE: the device
+ * node's permissions are the other way in (6.1+). */
+static int uffd_from_device(void)
 {
-	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	int dev;
+	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	int fd;
 
-	if (fd >= 0)
-		return fd;
-	/* vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE: the device
-	 * node's permissions are the other way in (6.1+). */
-	if (errno != EPERM)
-		return -errno;
-	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return -EPERM;
 	fd = ioctl(dev, PW_DEV_USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
@@ -136,6 +131,32 @@ int pw_uffd_open_kernel(void)
 		fd = -errno;
 	close(dev);
 	return fd;
+}
+
+/* User-mode faults only where the kernel knows the flag (5.11+) and we
+ * do not need the kernel's own accesses to wait for us. */
+static int uffd_open(bool user_mode_only)
+{
+	int flags = O_CLOEXEC | O_NONBLOCK;
+	int fd = (int)syscall(SYS_userfaultfd, flags | (user_mode_only ? PW_UFFD_USER_MODE_ONLY : 0));
+
+	if (fd < 0 && errno == EINVAL && user_mode_only)
+		fd = (int)syscall(SYS_userfaultfd, flags);
+	if (fd >= 0)
+		return fd;
+	if (errno != EPERM)
+		return -errno;
+	return uffd_from_device();
+}
+
+int pw_uffd_open(void)
+{
+	return uffd_open(true);
+}
+
+int pw_uffd_open_kernel(void)
+{
+	return uffd_open(false);
 }
 
 int pw_uffd_handshake(int fd, uint64_t features)
