@@ -403,3 +403,18 @@ uint64_t t_user_top(void)
 	munmap(p, PAGE);
 	return top;
 }
+
+const struct t_uffd_cfg t_uffd_cfgs[3] = {
+	{ PW_BACKEND_UFFD_ASYNC, 0, "uffd-async" },
+	{ PW_BACKEND_UFFD_SYNC, 0, "uffd-sync" },
+	{ PW_BACKEND_UFFD_SYNC, 1, "uffd-sync prefault" },
+};
+
+int t_uffd_start(struct pw_watch **w, void *p, size_t len, const struct t_uffd_cfg *c)
+{
+	if (c->prefault)
+		setenv("PAGEWATCH_UFFD_PREFAULT", "1", 1);
+	else
+		unsetenv("PAGEWATCH_UFFD_PREFAULT");
+	return pw_watch_start(w, p, len, c->be);
+}

@@ -133,4 +133,14 @@ extern int t_scan_fd;
  * address (TASK_SIZE_MAX: 0x7ffffffff000 with 4-level paging). */
 uint64_t t_user_top(void);
 
+/* The userfaultfd configurations the uffd_* tests go through: async, sync,
+ * and sync with the pre-fault path forced (PAGEWATCH_UFFD_PREFAULT). */
+struct t_uffd_cfg {
+	enum pw_backend be;
+	int prefault;
+	const char *name;
+};
+extern const struct t_uffd_cfg t_uffd_cfgs[3];
+int t_uffd_start(struct pw_watch **w, void *p, size_t len, const struct t_uffd_cfg *c);
+
 #endif

@@ -26,27 +26,6 @@
 
 #define N 16
 
-struct cfg {
-	enum pw_backend be;
-	int prefault;
-	const char *name;
-};
-
-static const struct cfg cfgs[] = {
-	{ PW_BACKEND_UFFD_ASYNC, 0, "uffd-async" },
-	{ PW_BACKEND_UFFD_SYNC, 0, "uffd-sync" },
-	{ PW_BACKEND_UFFD_SYNC, 1, "uffd-sync prefault" },
-};
-
-static int start(struct pw_watch **w, void *p, size_t len, const struct cfg *c)
-{
-	if (c->prefault)
-		setenv("PAGEWATCH_UFFD_PREFAULT", "1", 1);
-	else
-		unsetenv("PAGEWATCH_UFFD_PREFAULT");
-	return pw_watch_start(w, p, len, c->be);
-}
-
 /* read() len bytes that went through a pipe into dst. */
 static ssize_t pipe_read(char *dst, const char *src, size_t len)
 {
@@ -66,7 +45,7 @@ static ssize_t pipe_read(char *dst, const char *src, size_t len)
 }
 
 /* Exactly one page reported and cleaned: page. */
-static void one_page(const struct cfg *c, const char *what, struct pw_watch *w,
+static void one_page(const struct t_uffd_cfg *c, const char *what, struct pw_watch *w,
 		     char *m, char *page)
 {
 	void *pages[N];
@@ -77,7 +56,7 @@ static void one_page(const struct cfg *c, const char *what, struct pw_watch *w,
 	      n ? (long)(((char *)pages[0] - m) / (long)PAGE) : -1L);
 }
 
-static void kinds(const struct cfg *c, char *m, const char *what)
+static void kinds(const struct t_uffd_cfg *c, char *m, const char *what)
 {
 	char buf[2 * PAGE], tmp;
 	void *pages[N];
@@ -89,7 +68,7 @@ static void kinds(const struct cfg *c, char *m, const char *what)
 	memset(m, 'x', 4 * PAGE);		/* [0, 4) populated */
 	tmp = m[5 * PAGE];			/* 5: the zero page */
 	(void)tmp;
-	r = start(&w, m, N * PAGE, c);
+	r = t_uffd_start(&w, m, N * PAGE, c);
 	CHECK(r == 0, "%s: %s: start %d", c->name, what, r);
 	if (r)
 		return;
@@ -189,23 +168,23 @@ int main(void)
 
 	if (fd < 0 || ftruncate(fd, N * PAGE))
 		t_skip("memfd_create: %s", strerror(errno));
-	for (i = 0; i < T_N(cfgs); i++) {
+	for (i = 0; i < T_N(t_uffd_cfgs); i++) {
 		char *m = t_map(N);
 
-		if (start(&w, m, N * PAGE, &cfgs[i]) == -EOPNOTSUPP) {
-			fprintf(stderr, "%s: not available here\n", cfgs[i].name);
+		if (t_uffd_start(&w, m, N * PAGE, &t_uffd_cfgs[i]) == -EOPNOTSUPP) {
+			fprintf(stderr, "%s: not available here\n", t_uffd_cfgs[i].name);
 			t_unmap(m, N);
 			continue;
 		}
 		pw_watch_stop(w);
 		ran++;
-		kinds(&cfgs[i], m, "private");
+		kinds(&t_uffd_cfgs[i], m, "private");
 		t_unmap(m, N);
 		mf = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		CHECK(mf != MAP_FAILED, "mmap memfd");
 		if (mf == MAP_FAILED)
 			continue;
-		kinds(&cfgs[i], mf, "memfd");
+		kinds(&t_uffd_cfgs[i], mf, "memfd");
 		munmap(mf, N * PAGE);
 		CHECK_EQ(ftruncate(fd, 0), 0);
 		CHECK_EQ(ftruncate(fd, N * PAGE), 0);

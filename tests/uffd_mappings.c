@@ -18,30 +18,9 @@
 
 #define N 12
 
-struct cfg {
-	enum pw_backend be;
-	int prefault;
-	const char *name;
-};
-
-static const struct cfg cfgs[] = {
-	{ PW_BACKEND_UFFD_ASYNC, 0, "uffd-async" },
-	{ PW_BACKEND_UFFD_SYNC, 0, "uffd-sync" },
-	{ PW_BACKEND_UFFD_SYNC, 1, "uffd-sync prefault" },
-};
-
-static int start(struct pw_watch **w, void *p, size_t len, const struct cfg *c)
-{
-	if (c->prefault)
-		setenv("PAGEWATCH_UFFD_PREFAULT", "1", 1);
-	else
-		unsetenv("PAGEWATCH_UFFD_PREFAULT");
-	return pw_watch_start(w, p, len, c->be);
-}
-
 /* CHECK that pw_watch_get returns exactly the pages numbered in want
  * (relative to m, ascending, -1 ends the list). */
-static int same_pages(const struct cfg *c, const char *what, struct pw_watch *w,
+static int same_pages(const struct t_uffd_cfg *c, const char *what, struct pw_watch *w,
 		      char *m, size_t n, unsigned flags, const int *want)
 {
 	void *pages[N];
@@ -58,7 +37,7 @@ static int same_pages(const struct cfg *c, const char *what, struct pw_watch *w,
 	return r;
 }
 
-static void rw_rwx(const struct cfg *c, char *m)
+static void rw_rwx(const struct t_uffd_cfg *c, char *m)
 {
 	static const int none[] = { -1 }, two[] = { 1, 6, -1 }, edge[] = { 3, 4, -1 };
 	struct pw_watch *w;
@@ -67,7 +46,7 @@ static void rw_rwx(const struct cfg *c, char *m)
 
 	CHECK_EQ(mprotect(m + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
 	m[0] = 1;
-	r = start(&w, m, 8 * PAGE, c);
+	r = t_uffd_start(&w, m, 8 * PAGE, c);
 	CHECK(r == 0, "%s: start over rw-|rwx: %d", c->name, r);
 	if (r)
 		return;
@@ -111,7 +90,7 @@ static char *three_kinds(int *fdp)
 	return m;
 }
 
-static void mixed(const struct cfg *c)
+static void mixed(const struct t_uffd_cfg *c)
 {
 	static const int none[] = { -1 }, three[] = { 0, 5, 10, -1 };
 	static const int straddle[] = { 3, 4, -1 }, rest[] = { 2, 9, -1 };
@@ -123,7 +102,7 @@ static void mixed(const struct cfg *c)
 	m[2 * PAGE] = 'a';
 	m[6 * PAGE] = 'b';
 	m[11 * PAGE] = 'c';
-	r = start(&w, m, N * PAGE, c);
+	r = t_uffd_start(&w, m, N * PAGE, c);
 	CHECK(r == 0, "%s: start over anon|memfd|shared: %d", c->name, r);
 	if (r)
 		goto out;
@@ -153,19 +132,19 @@ int main(void)
 	size_t i, ran = 0;
 	struct pw_watch *w;
 
-	for (i = 0; i < T_N(cfgs); i++) {
+	for (i = 0; i < T_N(t_uffd_cfgs); i++) {
 		char *m = t_map(8);
 
-		if (start(&w, m, 8 * PAGE, &cfgs[i]) == -EOPNOTSUPP) {
-			fprintf(stderr, "%s: not available here\n", cfgs[i].name);
+		if (t_uffd_start(&w, m, 8 * PAGE, &t_uffd_cfgs[i]) == -EOPNOTSUPP) {
+			fprintf(stderr, "%s: not available here\n", t_uffd_cfgs[i].name);
 			t_unmap(m, 8);
 			continue;
 		}
 		pw_watch_stop(w);
 		ran++;
-		rw_rwx(&cfgs[i], m);
+		rw_rwx(&t_uffd_cfgs[i], m);
 		t_unmap(m, 8);
-		mixed(&cfgs[i]);
+		mixed(&t_uffd_cfgs[i]);
 	}
 	if (!ran)
 		t_skip("no uffd write-watch backend on this kernel");

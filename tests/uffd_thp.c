@@ -18,27 +18,6 @@
 
 #define N 1024			/* two 2 MiB blocks */
 
-struct cfg {
-	enum pw_backend be;
-	int prefault;
-	const char *name;
-};
-
-static const struct cfg cfgs[] = {
-	{ PW_BACKEND_UFFD_ASYNC, 0, "uffd-async" },
-	{ PW_BACKEND_UFFD_SYNC, 0, "uffd-sync" },
-	{ PW_BACKEND_UFFD_SYNC, 1, "uffd-sync prefault" },
-};
-
-static int start(struct pw_watch **w, void *p, size_t len, const struct cfg *c)
-{
-	if (c->prefault)
-		setenv("PAGEWATCH_UFFD_PREFAULT", "1", 1);
-	else
-		unsetenv("PAGEWATCH_UFFD_PREFAULT");
-	return pw_watch_start(w, p, len, c->be);
-}
-
 /* Pages of [m, m + n pages) in PMD-mapped THPs, as smaps counts them:
  * AnonHugePages of every mapping that overlaps the range (for kernels
  * without PAGEMAP_SCAN; the watch's madvise cuts mappings at its edges). */
@@ -104,14 +83,14 @@ static int intact(const char *m, size_t from, size_t to)
 	return 1;
 }
 
-static void whole(const struct cfg *c)
+static void whole(const struct t_uffd_cfg *c)
 {
 	char *m = thp_area();
 	void *pages[N];
 	struct pw_watch *w;
 	size_t n;
 
-	CHECK_EQ(start(&w, m, N * PAGE, c), 0);
+	CHECK_EQ(t_uffd_start(&w, m, N * PAGE, c), 0);
 	CHECK(huge_pages(m, N) == 0, "%s: %ld huge pages left after start", c->name,
 	      huge_pages(m, N));
 	CHECK(intact(m, 0, N), "%s: data changed by the split", c->name);
@@ -133,14 +112,14 @@ static void whole(const struct cfg *c)
 
 /* The watch [256, 768) begins and ends inside THPs: the THPs it touches are
  * split, the pages outside keep their data. */
-static void partial(const struct cfg *c)
+static void partial(const struct t_uffd_cfg *c)
 {
 	char *m = thp_area();
 	void *pages[N];
 	struct pw_watch *w;
 	size_t n;
 
-	CHECK_EQ(start(&w, m + 256 * PAGE, 512 * PAGE, c), 0);
+	CHECK_EQ(t_uffd_start(&w, m + 256 * PAGE, 512 * PAGE, c), 0);
 	CHECK(huge_pages(m + 256 * PAGE, 512) == 0, "%s: partial: HUGE left", c->name);
 	CHECK(intact(m, 0, N), "%s: partial: data changed", c->name);
 	m[10 * PAGE] = 1;		/* outside the watch */
@@ -153,7 +132,7 @@ static void partial(const struct cfg *c)
 }
 
 /* Untouched memory that asked for THP before the watch started. */
-static void untouched(const struct cfg *c)
+static void untouched(const struct t_uffd_cfg *c)
 {
 	char *m = t_map(N);
 	void *pages[N];
@@ -163,7 +142,7 @@ static void untouched(const struct cfg *c)
 	if (madvise(m, N * PAGE, MADV_HUGEPAGE))
 		t_skip("MADV_HUGEPAGE: %s", strerror(errno));
 	m[0] = 1;			/* the first block only */
-	CHECK_EQ(start(&w, m, N * PAGE, c), 0);
+	CHECK_EQ(t_uffd_start(&w, m, N * PAGE, c), 0);
 	CHECK(huge_pages(m, 512) == 0, "%s: untouched: the first block is still a THP", c->name);
 	m[600 * PAGE + 5] = 1;
 	CHECK(huge_pages(m + 512 * PAGE, 512) == 0, "%s: untouched: a write faulted in a THP",
@@ -180,20 +159,20 @@ int main(void)
 	size_t i, ran = 0;
 	struct pw_watch *w;
 
-	for (i = 0; i < T_N(cfgs); i++) {
+	for (i = 0; i < T_N(t_uffd_cfgs); i++) {
 		char *m = t_map(1);
 
-		if (start(&w, m, PAGE, &cfgs[i]) == -EOPNOTSUPP) {
-			fprintf(stderr, "%s: not available here\n", cfgs[i].name);
+		if (t_uffd_start(&w, m, PAGE, &t_uffd_cfgs[i]) == -EOPNOTSUPP) {
+			fprintf(stderr, "%s: not available here\n", t_uffd_cfgs[i].name);
 			t_unmap(m, 1);
 			continue;
 		}
 		pw_watch_stop(w);
 		t_unmap(m, 1);
 		ran++;
-		whole(&cfgs[i]);
-		partial(&cfgs[i]);
-		untouched(&cfgs[i]);
+		whole(&t_uffd_cfgs[i]);
+		partial(&t_uffd_cfgs[i]);
+		untouched(&t_uffd_cfgs[i]);
 	}
 	if (!ran)
 		t_skip("no uffd write-watch backend on this kernel");

@@ -22,29 +22,8 @@
 
 #define N 32
 
-struct cfg {
-	enum pw_backend be;
-	int prefault;
-	const char *name;
-};
-
-static const struct cfg cfgs[] = {
-	{ PW_BACKEND_UFFD_ASYNC, 0, "uffd-async" },
-	{ PW_BACKEND_UFFD_SYNC, 0, "uffd-sync" },
-	{ PW_BACKEND_UFFD_SYNC, 1, "uffd-sync prefault" },
-};
-
-static int start(struct pw_watch **w, void *p, size_t len, const struct cfg *c)
-{
-	if (c->prefault)
-		setenv("PAGEWATCH_UFFD_PREFAULT", "1", 1);
-	else
-		unsetenv("PAGEWATCH_UFFD_PREFAULT");
-	return pw_watch_start(w, p, len, c->be);
-}
-
 /* get (with flags) returns exactly the one page p, or none when !p. */
-static void expect(const struct cfg *c, const char *what, struct pw_watch *w, char *m,
+static void expect(const struct t_uffd_cfg *c, const char *what, struct pw_watch *w, char *m,
 		   unsigned flags, const char *p)
 {
 	void *pages[N];
@@ -59,7 +38,7 @@ static void expect(const struct cfg *c, const char *what, struct pw_watch *w, ch
 		CHECK(n == 0, "%s: %s: %zu pages, expected none", c->name, what, n);
 }
 
-static void one(const struct cfg *c)
+static void one(const struct t_uffd_cfg *c)
 {
 	char *m = t_map(N), before;
 	struct pw_watch *w;
@@ -67,7 +46,7 @@ static void one(const struct cfg *c)
 	memset(m, 'a', 8 * PAGE);		/* [0, 8) populated */
 	before = m[20 * PAGE];			/* 20: the zero page before */
 	CHECK_EQ(before, 0);
-	CHECK_EQ(start(&w, m, N * PAGE, c), 0);
+	CHECK_EQ(t_uffd_start(&w, m, N * PAGE, c), 0);
 	expect(c, "fresh", w, m, 0, NULL);
 
 	m[12 * PAGE + 5] = 1;
@@ -114,13 +93,13 @@ int main(void)
 	struct pw_watch *w;
 	char *m = t_map(1);
 
-	for (i = 0; i < T_N(cfgs); i++) {
-		if (start(&w, m, PAGE, &cfgs[i])) {
-			fprintf(stderr, "%s: not available here\n", cfgs[i].name);
+	for (i = 0; i < T_N(t_uffd_cfgs); i++) {
+		if (t_uffd_start(&w, m, PAGE, &t_uffd_cfgs[i])) {
+			fprintf(stderr, "%s: not available here\n", t_uffd_cfgs[i].name);
 			continue;
 		}
 		pw_watch_stop(w);
-		one(&cfgs[i]);
+		one(&t_uffd_cfgs[i]);
 		ran++;
 	}
 	if (!ran)
