@@ -46,7 +46,7 @@ MAN3        := $(wildcard man/*.3)
 
 SONAME      := libpagewatch.so.$(SOVERSION)
 
-.PHONY: all check bench install clean tests header-check demo
+.PHONY: all check bench install clean tests header-check demo install-check
 all: $(B)/libpagewatch.a $(B)/libpagewatch.so $(B)/pagewatch $(EXAMPLES)
 
 $(B)/obj/%.o: src/%.c src/internal.h src/kabi.h include/pagewatch.h
@@ -110,8 +110,20 @@ demo: all
 
 tests: all $(TESTS) $(BENCHES)
 
-check: tests header-check
+check: tests header-check install-check
 	@tests/run.sh $(B)
+
+# What programs outside the project do: the contract's one-line build
+# against the static library, and an installed header + shared library.
+install-check: all
+	@rm -rf $(B)/install-check && mkdir -p $(B)/install-check
+	$(CC) -Iinclude examples/writewatch.c $(B)/libpagewatch.a -lpthread -o $(B)/install-check/static
+	@$(MAKE) -s install PREFIX=/usr DESTDIR=$(CURDIR)/$(B)/install-check/root >/dev/null
+	$(CC) -I$(B)/install-check/root/usr/include examples/writewatch.c \
+		-L$(B)/install-check/root/usr/lib -lpagewatch -o $(B)/install-check/shared
+	@LD_LIBRARY_PATH=$(B)/install-check/root/usr/lib $(B)/install-check/shared >/dev/null
+	@$(B)/install-check/static >/dev/null
+	@grep -q '^prefix=/usr$$' $(B)/install-check/root/usr/lib/pkgconfig/pagewatch.pc
 
 # The public header must stand alone as C99 and as C++.
 header-check:
@@ -124,14 +136,22 @@ header-check:
 bench: all $(BENCHES)
 	@bench/run.sh $(B)
 
-$(B)/pagewatch.pc: Makefile
-	@mkdir -p $(B)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
-		'Name: pagewatch' 'Description: which pages were written, present, swapped: PAGEMAP_SCAN on every kernel' \
-		'Version: $(VERSION)' 'Libs: -L$${libdir} -lpagewatch' 'Libs.private: -lpthread' \
-		'Cflags: -I$${includedir}' > $@
+# Written at every install: PREFIX may differ from the last one.
+define PC_FILE
+prefix=$(PREFIX)
+libdir=$(LIBDIR)
+includedir=$(INCLUDEDIR)
 
-install: all $(B)/pagewatch.pc
+Name: pagewatch
+Description: which pages were written, present, swapped: PAGEMAP_SCAN on every kernel
+Version: $(VERSION)
+Libs: -L$${libdir} -lpagewatch
+Libs.private: -lpthread
+Cflags: -I$${includedir}
+endef
+export PC_FILE
+
+install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 644 include/pagewatch.h $(DESTDIR)$(INCLUDEDIR)/
@@ -139,7 +159,7 @@ install: all $(B)/pagewatch.pc
 	install -m 755 $(B)/libpagewatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libpagewatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libpagewatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libpagewatch.so
-	install -m 644 $(B)/pagewatch.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	printf '%s\n' "$$PC_FILE" > $(DESTDIR)$(LIBDIR)/pkgconfig/pagewatch.pc
 	install -m 755 $(B)/pagewatch $(DESTDIR)$(BINDIR)/
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
