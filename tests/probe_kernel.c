@@ -22,21 +22,6 @@
 #include "kabi.h"
 #include "testlib.h"
 
-static uint64_t raw_categories(void)
-{
-	struct pw_scan_arg a;
-	uint64_t known = 0;
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.return_mask = 1ULL << i;
-		if (t_raw_scan(-1, &a) == 0)
-			known |= 1ULL << i;
-	}
-	return known;
-}
 
 static uint64_t entry(int pm, const void *addr)
 {
@@ -232,7 +217,7 @@ static union {
 
 static void check_facts(const struct pw_probe *p)
 {
-	uint64_t raw = raw_categories();
+	uint64_t raw = t_raw_categories();
 	struct uffd_seen us;
 	struct utsname u;
 	char thp[32];

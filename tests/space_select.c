@@ -15,22 +15,6 @@
 
 static int have_scan;
 
-/* The category bits the raw ioctl accepts: a zero-length scan per bit. */
-static uint64_t raw_categories(void)
-{
-	struct pw_scan_arg a;
-	uint64_t known = 0;
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.return_mask = 1ULL << i;
-		if (t_raw_scan(-1, &a) == 0)
-			known |= 1ULL << i;
-	}
-	return known;
-}
 
 static void set_env(const char *v)
 {
@@ -166,7 +150,7 @@ static void check_pids(void)
 
 static void check_accessors(void)
 {
-	uint64_t raw = raw_categories();
+	uint64_t raw = t_raw_categories();
 	uint64_t must = PW_PAGE_PRESENT | PW_PAGE_SWAPPED | PW_PAGE_FILE |
 			PW_PAGE_WRITTEN | PW_PAGE_SOFT_DIRTY;
 	struct pw_space *sp;

@@ -418,3 +418,38 @@ int t_uffd_start(struct pw_watch **w, void *p, size_t len, const struct t_uffd_c
 		unsetenv("PAGEWATCH_UFFD_PREFAULT");
 	return pw_watch_start(w, p, len, c->be);
 }
+
+void t_each_uffd_backend(void (*fn)(enum pw_backend backend, const char *name))
+{
+	static const enum pw_backend b[] = { PW_BACKEND_UFFD_ASYNC, PW_BACKEND_UFFD_SYNC };
+	struct pw_watch *w;
+	char *m = t_map(1);
+	int i, ran = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (pw_watch_start(&w, m, PAGE, b[i]))
+			continue;
+		pw_watch_stop(w);
+		fn(b[i], pw_backend_name(b[i]));
+		ran++;
+	}
+	t_unmap(m, 1);
+	if (!ran)
+		t_skip("no uffd write-watch backend on this kernel");
+}
+
+uint64_t t_raw_categories(void)
+{
+	struct pw_scan_arg a;
+	uint64_t known = 0;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.return_mask = 1ULL << i;
+		if (t_raw_scan(-1, &a) == 0)
+			known |= 1ULL << i;
+	}
+	return known;
+}

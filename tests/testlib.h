@@ -141,6 +141,11 @@ struct t_uffd_cfg {
 	const char *name;
 };
 extern const struct t_uffd_cfg t_uffd_cfgs[3];
+/* fn(backend, name) for uffd-async and uffd-sync where this kernel has
+ * them; skips the test when it has neither. */
+void t_each_uffd_backend(void (*fn)(enum pw_backend backend, const char *name));
+/* The category bits the raw ioctl accepts: a zero-length scan per bit. */
+uint64_t t_raw_categories(void);
 int t_uffd_start(struct pw_watch **w, void *p, size_t len, const struct t_uffd_cfg *c);
 
 #endif

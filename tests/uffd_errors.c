@@ -109,21 +109,6 @@ static void busy(enum pw_backend be, const char *name)
 
 int main(void)
 {
-	struct pw_watch *w;
-	char *m = t_map(1);
-	int ran = 0;
-
-	if (pw_watch_start(&w, m, PAGE, PW_BACKEND_UFFD_ASYNC) == 0) {
-		pw_watch_stop(w);
-		busy(PW_BACKEND_UFFD_ASYNC, "uffd-async");
-		ran++;
-	}
-	if (pw_watch_start(&w, m, PAGE, PW_BACKEND_UFFD_SYNC) == 0) {
-		pw_watch_stop(w);
-		busy(PW_BACKEND_UFFD_SYNC, "uffd-sync");
-		ran++;
-	}
-	if (!ran)
-		t_skip("no uffd write-watch backend on this kernel");
+	t_each_uffd_backend(busy);
 	t_done();
 }
