@@ -14,7 +14,17 @@
  * Empty entries (S18): the classic pagemap cannot tell a cleared entry in a
  * page table from a range with no page table.  We follow 6.18: an empty
  * entry is WRITTEN when its 2 MiB page-table block holds any non-empty
- * entry (so the table exists), and not WRITTEN otherwise.  See pw_scan(3).
+ * entry (so the table exists), and not WRITTEN otherwise.  6.18 differs in
+ * two cases we cannot see: a table whose entries are all empty again, and
+ * a uffd-wp-registered range with no table at all (WRITTEN there).
+ *
+ * HUGE: 512 present entries of one aligned THP (kpageflags) in a mapping
+ * that smaps says holds PMD-mapped THPs.  PFNZERO: the zero page's PFN, or
+ * an anonymous mapping's "file" page (the huge zero page).  Both need PFNs,
+ * so they are claimed only where this process may see them.  See pw_scan(3).
+ *
+ * Cost: the kernel's pagemap read, plus reading /proc/PID/maps up to the
+ * range on each call; pw_scan_all streams one walk (emulated_walk).
  */
 #define _GNU_SOURCE
 #include <errno.h>
