@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -51,6 +52,8 @@ struct pw_space {
 	pid_t pid;		/* 0: this process */
 	int proc_fd;		/* /proc/PID, pins the process we meant */
 	int pagemap_fd;
+	int maps_fd;		/* opened with pagemap: the same permission */
+	pthread_mutex_t maps_lock;	/* one walk of maps_fd at a time */
 	uint64_t categories;	/* what this backend reports exactly */
 	struct pw_emu *emu;
 };
@@ -77,10 +80,12 @@ struct pw_maps_reader {
 	bool eof;
 	uint64_t last_end;	/* mappings come strictly ascending */
 };
-/* fd: a /proc/PID directory, in which the reader opens a maps file of its
- * own (threads sharing a space never share a file position), or a maps
- * file the caller opened for this walk alone. */
+/* Read a maps file fd the caller opened for this walk alone. */
 PW_HIDDEN int pw_maps_begin(struct pw_maps_reader *mr, int fd);
+/* Read all of a shared maps file at once (the caller holds the lock that
+ * serializes its users), up to the first mapping at or above stop (0: all).
+ * Parsing then needs no lock: pw_maps_next as usual. */
+PW_HIDDEN int pw_maps_slurp(struct pw_maps_reader *mr, int fd, uint64_t stop);
 /* 1 with *vma filled, 0 at the end, -errno. */
 PW_HIDDEN int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma);
 PW_HIDDEN void pw_maps_end(struct pw_maps_reader *mr);

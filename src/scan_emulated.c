@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct pw_emu {
 	uint64_t zero_pfn;		/* 0: PFNZERO of 4 KiB pages unknown */
 	bool wp_known;			/* no WP_ASYNC here: nothing is WP-allowed */
 	uint64_t lut[VMA_KINDS][512];	/* categories by pagemap bits 55-63 */
+	pthread_mutex_t cache_lock;	/* scans of one space may run at once */
 	struct dev_verdict devs[DEV_CACHE];
 	unsigned int ndevs;
 	struct special_verdict specials[SPECIAL_CACHE];
@@ -201,50 +203,70 @@ static bool vma_pfnmap(struct pw_space *sp, const struct pw_vma *v)
 	struct pw_emu *emu = sp->emu;
 	struct special_verdict *s;
 	unsigned int i;
+	bool pf;
 
 	if (!path_starts(v, "[vvar") && !(path_starts(v, "/dev/") && !path_is(v, "/dev/zero")))
 		return false;
-	for (i = 0; i < emu->nspecials; i++)
-		if (emu->specials[i].start == v->start && emu->specials[i].end == v->end)
-			return emu->specials[i].pfnmap;
+	pthread_mutex_lock(&emu->cache_lock);
+	for (i = 0; i < emu->nspecials; i++) {
+		if (emu->specials[i].start == v->start && emu->specials[i].end == v->end) {
+			pf = emu->specials[i].pfnmap;
+			pthread_mutex_unlock(&emu->cache_lock);
+			return pf;
+		}
+	}
+	pf = smaps_pfnmap(sp, v);
 	s = &emu->specials[emu->nspecials < SPECIAL_CACHE ? emu->nspecials++ : 0];
 	s->start = v->start;
 	s->end = v->end;
-	s->pfnmap = smaps_pfnmap(sp, v);
-	return s->pfnmap;
+	s->pfnmap = pf;
+	pthread_mutex_unlock(&emu->cache_lock);
+	return pf;
 }
 
 /* hugetlb mappings live on hugetlbfs; the filesystem of a mapping is only
  * visible through map_files (root), which is when HUGE is claimed at all. */
+static bool fs_is_hugetlbfs(struct pw_space *sp, const struct pw_vma *v)
+{
+	struct statfs st;
+	char path[64];
+	bool h;
+	int fd;
+
+	snprintf(path, sizeof(path), "map_files/%llx-%llx",
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	fd = openat(sp->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	h = fstatfs(fd, &st) == 0 && (unsigned long)st.f_type == HUGETLBFS_MAGIC_VALUE;
+	close(fd);
+	return h;
+}
+
 static bool vma_hugetlb(struct pw_space *sp, const struct pw_vma *v)
 {
 	struct pw_emu *emu = sp->emu;
 	struct dev_verdict *d;
-	struct statfs st;
-	char path[64];
 	unsigned int i;
+	bool h;
 
 	if (emu->kpf_fd < 0 || !v->inode)
 		return false;
-	for (i = 0; i < emu->ndevs; i++)
-		if (emu->devs[i].major == v->dev_major && emu->devs[i].minor == v->dev_minor)
-			return emu->devs[i].hugetlb;
-	snprintf(path, sizeof(path), "map_files/%llx-%llx",
-		 (unsigned long long)v->start, (unsigned long long)v->end);
-	{
-		int fd = openat(sp->proc_fd, path, O_RDONLY | O_CLOEXEC);
-		bool h;
-
-		if (fd < 0)
-			return false;
-		h = fstatfs(fd, &st) == 0 && (unsigned long)st.f_type == HUGETLBFS_MAGIC_VALUE;
-		close(fd);
-		d = &emu->devs[emu->ndevs < DEV_CACHE ? emu->ndevs++ : 0];
-		d->major = v->dev_major;
-		d->minor = v->dev_minor;
-		d->hugetlb = h;
-		return h;
+	pthread_mutex_lock(&emu->cache_lock);
+	for (i = 0; i < emu->ndevs; i++) {
+		if (emu->devs[i].major == v->dev_major && emu->devs[i].minor == v->dev_minor) {
+			h = emu->devs[i].hugetlb;
+			pthread_mutex_unlock(&emu->cache_lock);
+			return h;
+		}
 	}
+	h = fs_is_hugetlbfs(sp, v);
+	d = &emu->devs[emu->ndevs < DEV_CACHE ? emu->ndevs++ : 0];
+	d->major = v->dev_major;
+	d->minor = v->dev_minor;
+	d->hugetlb = h;
+	pthread_mutex_unlock(&emu->cache_lock);
+	return h;
 }
 
 /* ---- output, the kernel's way ---- */
@@ -545,6 +567,9 @@ static bool walk_block(struct scan *sc, const struct pw_vma *v, enum vma_kind ki
 	    block_thp(sc, block_entries(sc, blk, cs, ce)) && pmd_mapped_in(sc, blk))
 		extra = PW_PAGE_HUGE;
 	for (i = 0; i < n; i = j) {
+		/* walk_range read all n entries or stopped (the analyzer does
+		 * not know the range is whole pages).
+		 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 		uint64_t e = ent[i], f = e >> 55, c = lut[f] | extra;
 
 		/* The zero page differs from its neighbours by PFN alone. */
@@ -632,7 +657,9 @@ static void walk(struct scan *sc)
 	bool any = false;
 	int r;
 
-	r = pw_maps_begin(&mr, sc->sp->proc_fd);
+	pthread_mutex_lock(&sc->sp->maps_lock);
+	r = pw_maps_slurp(&mr, sc->sp->maps_fd, sc->a.end);
+	pthread_mutex_unlock(&sc->sp->maps_lock);
 	if (r) {
 		sc->err = r;
 		pw_maps_end(&mr);
@@ -833,6 +860,7 @@ static void emulated_close(struct pw_space *sp)
 		return;
 	if (emu->kpf_fd >= 0)
 		close(emu->kpf_fd);
+	pthread_mutex_destroy(&emu->cache_lock);
 	free(emu);
 	sp->emu = NULL;
 }
@@ -846,6 +874,7 @@ static int emulated_open(struct pw_space *sp)
 		return -ENOMEM;
 	sp->emu = emu;
 	emu->kpf_fd = -1;
+	pthread_mutex_init(&emu->cache_lock, NULL);
 	/* WP_ASYNC came with PAGEMAP_SCAN (6.7): without the ioctl, no
 	 * mapping can be WP-allowed, so that category is known to be 0. */
 	emu->wp_known = !si->pagemap_scan;

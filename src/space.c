@@ -51,6 +51,9 @@ static int open_proc(struct pw_space *sp, pid_t pid)
 	sp->pagemap_fd = openat(sp->proc_fd, "pagemap", O_RDONLY | O_CLOEXEC);
 	if (sp->pagemap_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
+	sp->maps_fd = openat(sp->proc_fd, "maps", O_RDONLY | O_CLOEXEC);
+	if (sp->maps_fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
 	/* A zombie or a kernel thread has no memory: newer kernels refuse
 	 * the open, older ones (6.1) give a file that reads empty. */
 	if (pread(sp->pagemap_fd, &e, sizeof(e), 0) == 0)
@@ -87,7 +90,8 @@ int pw_space_open(struct pw_space **out, pid_t pid, unsigned flags)
 	if (!sp)
 		return -ENOMEM;
 	sp->pid = pid;
-	sp->proc_fd = sp->pagemap_fd = -1;
+	sp->proc_fd = sp->pagemap_fd = sp->maps_fd = -1;
+	pthread_mutex_init(&sp->maps_lock, NULL);
 	r = open_proc(sp, pid);
 	if (!r)
 		r = open_backend(sp, flags);
@@ -108,6 +112,9 @@ void pw_space_close(struct pw_space *sp)
 		sp->ops->close(sp);
 	if (sp->pagemap_fd >= 0)
 		close(sp->pagemap_fd);
+	if (sp->maps_fd >= 0)
+		close(sp->maps_fd);
+	pthread_mutex_destroy(&sp->maps_lock);
 	if (sp->proc_fd >= 0)
 		close(sp->proc_fd);
 	free(sp);

@@ -77,6 +77,55 @@ static void *worker(void *arg)
 	return (void *)bad;
 }
 
+/* [vvar] (PFNMAP, never reported), found in our maps. */
+static uint64_t vvar_start, vvar_end;
+
+static int find_vvar(const struct pw_mapping *mp, void *ctx)
+{
+	(void)ctx;
+	if (strcmp(mp->path, "[vvar]"))
+		return 0;
+	vvar_start = mp->start;
+	vvar_end = mp->end;
+	return 1;
+}
+
+static struct pw_space *fresh;
+
+static void *scan_vvar(void *arg)
+{
+	struct pw_region vec[4];
+	struct pw_scan_arg a = t_arg((void *)(uintptr_t)vvar_start,
+				     (vvar_end - vvar_start) / PAGE, vec, 4);
+
+	(void)arg;
+	return (void *)(long)pw_scan(fresh, &a);
+}
+
+/* The emulation's per-space knowledge of which mappings are PFNMAP is
+ * filled by whichever scan meets them first: two at once on a fresh space
+ * must both skip [vvar]. */
+static long vvar_race(void)
+{
+	pthread_t th[2];
+	long bad = 0;
+	int round, i;
+
+	for (round = 0; round < 100; round++) {
+		fresh = t_space(0);
+		for (i = 0; i < 2; i++)
+			pthread_create(&th[i], NULL, scan_vvar, NULL);
+		for (i = 0; i < 2; i++) {
+			void *r;
+
+			pthread_join(th[i], &r);
+			bad += (long)r != 0;
+		}
+		pw_space_close(fresh);
+	}
+	return bad;
+}
+
 int main(void)
 {
 	pthread_t th[THREADS];
@@ -109,6 +158,8 @@ int main(void)
 		bad += (long)r;
 	}
 	CHECK_EQ(bad, 0);
+	if (pw_space_mappings(sp, 0, 0, find_vvar, NULL) == 1)
+		CHECK_EQ(vvar_race(), 0);
 	pw_space_close(sp);
 	t_done();
 }
