@@ -33,12 +33,14 @@
 struct sd_watch {
 	struct pw_watch *w;
 	uint64_t *dirty;		/* one bit per page */
+	uint64_t *populated;		/* non-empty at the last harvest */
 	struct sd_watch *next;
 };
 
 static pthread_mutex_t sd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sd_watch *sd_all;
 static int pagemap_fd = -1, clear_fd = -1;
+static pid_t files_pid;			/* /proc/self meant this process */
 static uint64_t entries[CHUNK];		/* used with the world stopped: no malloc */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -74,8 +76,18 @@ static bool bit_test(const uint64_t *map, uint64_t i)
 	return map[i / 64] >> (i % 64) & 1;
 }
 
+/* /proc/self files opened before a fork() still name the parent: the
+ * child opens its own. */
 static int open_files(void)
 {
+	if (files_pid != getpid()) {
+		if (pagemap_fd >= 0)
+			close(pagemap_fd);
+		if (clear_fd >= 0)
+			close(clear_fd);
+		pagemap_fd = clear_fd = -1;
+		files_pid = getpid();
+	}
 	if (pagemap_fd < 0)
 		pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (pagemap_fd < 0)
@@ -85,7 +97,9 @@ static int open_files(void)
 	return clear_fd < 0 ? -errno : 0;
 }
 
-/* OR the kernel's soft-dirty bits of [start, end) into the watch's bitmap. */
+/* OR the kernel's soft-dirty bits of [start, end) into the watch's bitmap.
+ * A page dropped since the last harvest (MADV_DONTNEED: no write, no bit,
+ * but its contents changed) counts as written too. */
 static int harvest(struct sd_watch *s, uint64_t start, uint64_t end)
 {
 	uint64_t a = start;
@@ -99,9 +113,17 @@ static int harvest(struct sd_watch *s, uint64_t start, uint64_t end)
 		got = pread(pagemap_fd, entries, n * 8, (off_t)(a / PW_PAGE_SIZE * 8));
 		if (got != (ssize_t)(n * 8))
 			return got < 0 ? -errno : -EIO;
-		for (i = 0; i < n; i++)
-			if (entries[i] >> PM_SOFT_DIRTY_BIT & 1)
-				bit_set(s->dirty, (a - s->w->start) / PW_PAGE_SIZE + i);
+		for (i = 0; i < n; i++) {
+			uint64_t p = (a - s->w->start) / PW_PAGE_SIZE + i;
+			bool now = entries[i] >> PM_SWAP_BIT;
+
+			if (entries[i] >> PM_SOFT_DIRTY_BIT & 1 || (bit_test(s->populated, p) && !now))
+				bit_set(s->dirty, p);
+			if (now)
+				bit_set(s->populated, p);
+			else
+				bit_clear(s->populated, p);
+		}
 		a += n * PW_PAGE_SIZE;
 	}
 	return 0;
@@ -125,6 +147,13 @@ static int harvest_all_and_clear(void)
 	return r;
 }
 
+static void sd_free(struct sd_watch *s)
+{
+	free(s->dirty);
+	free(s->populated);
+	free(s);
+}
+
 static int sd_start(struct pw_watch *w)
 {
 	uint64_t pages = (w->end - w->start) / PW_PAGE_SIZE;
@@ -136,27 +165,30 @@ static int sd_start(struct pw_watch *w)
 	pthread_once(&atfork_once, sd_atfork);
 	s->w = w;
 	s->dirty = calloc((size_t)(pages + 63) / 64, sizeof(uint64_t));
-	if (!s->dirty) {
-		free(s);
+	s->populated = calloc((size_t)(pages + 63) / 64, sizeof(uint64_t));
+	if (!s->dirty || !s->populated) {
+		sd_free(s);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&sd_lock);
 	r = open_files();
 	if (!r)
 		r = pw_thp_split(w->start, w->end);
-	/* The others keep what they had; the new watch starts clean. */
-	if (!r)
-		r = harvest_all_and_clear();
+	/* The others keep what they had; the new watch is harvested too, for
+	 * what is populated now, then starts clean. */
 	if (!r) {
 		s->next = sd_all;
 		sd_all = s;
+		r = harvest_all_and_clear();
+		if (r)
+			sd_all = s->next;
+		memset(s->dirty, 0, (size_t)(pages + 63) / 64 * sizeof(uint64_t));
+	}
+	if (!r)
 		w->priv = s;
-	}
 	pthread_mutex_unlock(&sd_lock);
-	if (r) {
-		free(s->dirty);
-		free(s);
-	}
+	if (r)
+		sd_free(s);
 	return r;
 }
 
@@ -170,7 +202,9 @@ static int sd_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 	int r;
 
 	pthread_mutex_lock(&sd_lock);
-	r = reset ? harvest_all_and_clear() : harvest(s, start, end);
+	r = open_files();
+	if (!r)
+		r = reset ? harvest_all_and_clear() : harvest(s, start, end);
 	for (i = first; !r && i < last && n < *count; i++) {
 		if (!bit_test(s->dirty, i))
 			continue;
@@ -192,7 +226,9 @@ static int sd_reset(struct pw_watch *w, uint64_t start, uint64_t end)
 	int r;
 
 	pthread_mutex_lock(&sd_lock);
-	r = harvest_all_and_clear();
+	r = open_files();
+	if (!r)
+		r = harvest_all_and_clear();
 	for (i = (start - w->start) / PW_PAGE_SIZE; !r && i < (end - w->start) / PW_PAGE_SIZE; i++)
 		bit_clear(s->dirty, i);
 	pthread_mutex_unlock(&sd_lock);
@@ -211,8 +247,7 @@ static void sd_stop(struct pw_watch *w)
 		}
 	}
 	pthread_mutex_unlock(&sd_lock);
-	free(s->dirty);
-	free(s);
+	sd_free(s);
 }
 
 const struct pw_watch_ops pw_watch_soft_dirty_ops = {

@@ -81,7 +81,7 @@
 
 #define CHUNK 512			/* pages looked at per hold of the lock */
 #define MSGS 16				/* messages per read() */
-#define HANDLER_STACK (128 * 1024)
+#define HANDLER_STACK ((size_t)128 * 1024)
 
 struct uffd_sync {
 	pthread_mutex_t lock;	/* the bitmap, and the protection of its pages */
@@ -242,8 +242,11 @@ static int start_handler(struct uffd_sync *s)
 	if (r)
 		return -r;
 	pthread_attr_setstacksize(&attr, HANDLER_STACK);
-	/* The new thread inherits this mask: every signal blocked. */
+	/* The new thread inherits this mask: every signal blocked but the
+	 * one that parks threads while a soft-dirty watch resets (it never
+	 * comes while the thread holds the lock: lock() blocks it). */
 	sigfillset(&all);
+	sigdelset(&all, PW_STOP_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&s->thread, &attr, handler, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -2,6 +2,7 @@
 /* After fork() the child writes its own copy freely, and the parent's watch
  * does not see the child's writes (lesson 11). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +15,7 @@ int main(void)
 	char *m = t_map(N);
 	void *pages[N];
 	struct pw_watch *w;
-	int status;
+	int status, r;
 	size_t n;
 	pid_t pid;
 
@@ -34,6 +35,21 @@ int main(void)
 		for (i = 0; i < N; i++)
 			if (m[i * PAGE + 3] != (char)i)
 				_exit(2);
+		/* The child's copy of the watch: the uffd backends refuse
+		 * (-EPERM); the others see the child's own memory -- every
+		 * page, written here -- and a reset there cleans the child's
+		 * copy only (the parent checks its own below). */
+		n = N;
+		r = pw_watch_get(w, m, N * PAGE, 0, pages, &n);
+		if (r == -EPERM)
+			_exit(0);
+		if (r || n != N)
+			_exit(3);
+		if (pw_watch_reset(w, m, N * PAGE))
+			_exit(4);
+		n = N;
+		if (pw_watch_get(w, m, N * PAGE, 0, pages, &n) || n != 0)
+			_exit(5);
 		_exit(0);
 	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
