@@ -153,7 +153,8 @@ struct pw_watch {
 
 /* probe.c */
 PW_HIDDEN bool pw_soft_dirty_works(void);
-PW_HIDDEN enum pw_backend pw_auto_backend(const struct pw_probe *p);
+/* watch.c: whether the probe found what backend b needs. */
+PW_HIDDEN bool pw_backend_available(enum pw_backend b, const struct pw_probe *p);
 /* The probe of this process, done once. */
 PW_HIDDEN const struct pw_probe *pw_probe_cached(void);
 

@@ -140,14 +140,14 @@ static void probe_hugetlb(struct pw_probe *p)
 	fclose(f);
 }
 
-enum pw_backend pw_auto_backend(const struct pw_probe *p)
+/* What PW_BACKEND_AUTO tries first: the best backend the probe found. */
+static enum pw_backend auto_backend(const struct pw_probe *p)
 {
-	if (p->pagemap_scan && p->uffd_wp && p->uffd_wp_async && p->uffd_wp_unpopulated)
-		return PW_BACKEND_UFFD_ASYNC;
-	if (p->uffd_wp)
-		return PW_BACKEND_UFFD_SYNC;
-	if (p->soft_dirty)
-		return PW_BACKEND_SOFT_DIRTY;
+	int b;
+
+	for (b = PW_BACKEND_UFFD_ASYNC; b < PW_BACKEND_MPROTECT; b++)
+		if (pw_backend_available((enum pw_backend)b, p))
+			return (enum pw_backend)b;
 	return PW_BACKEND_MPROTECT;
 }
 
@@ -187,7 +187,7 @@ int pw_probe(struct pw_probe *out, size_t size)
 	probe_hugetlb(&p);
 	if (uname(&u) == 0)
 		snprintf(p.kernel, sizeof(p.kernel), "%s", u.release);
-	p.auto_backend = (int)pw_auto_backend(&p);
+	p.auto_backend = (int)auto_backend(&p);
 	memcpy(out, &p, size < sizeof(p) ? size : sizeof(p));
 	return 0;
 }

@@ -58,7 +58,7 @@ const char *pw_backend_name(enum pw_backend backend)
 	return backend_names[backend];
 }
 
-static bool backend_available(enum pw_backend b, const struct pw_probe *p)
+bool pw_backend_available(enum pw_backend b, const struct pw_probe *p)
 {
 	switch (b) {
 	case PW_BACKEND_UFFD_ASYNC:
@@ -75,11 +75,18 @@ static bool backend_available(enum pw_backend b, const struct pw_probe *p)
 	}
 }
 
-/* AUTO: PAGEWATCH_BACKEND if set, else the best the probe found. */
-static int choose_backend(enum pw_backend req, const struct pw_watch_ops **out)
+/*
+ * The backends to try, best first: one when it is asked for by name (the
+ * argument, or PAGEWATCH_BACKEND for AUTO), else every one the probe found,
+ * in the order uffd-async > uffd-sync > soft-dirty > mprotect -- the probe
+ * uses private anonymous memory, and a backend may still refuse a range
+ * (shmem on an old kernel, a pagemap this process may not open), so AUTO
+ * goes down the list.  Returns how many, or -errno.
+ */
+static int choose_backends(enum pw_backend req, const struct pw_watch_ops **out)
 {
 	const struct pw_probe *p;
-	int env;
+	int env, n = 0, b;
 
 	if ((unsigned)req >= (unsigned)NBACKENDS)
 		return -EINVAL;
@@ -91,12 +98,32 @@ static int choose_backend(enum pw_backend req, const struct pw_watch_ops **out)
 			req = (enum pw_backend)env;
 	}
 	p = pw_probe_cached();
-	if (req == PW_BACKEND_AUTO)
-		req = pw_auto_backend(p);
-	if (!backend_available(req, p))
-		return -EOPNOTSUPP;
-	*out = backend_ops[req];
-	return 0;
+	if (req != PW_BACKEND_AUTO) {
+		if (!pw_backend_available(req, p))
+			return -EOPNOTSUPP;
+		out[0] = backend_ops[req];
+		return 1;
+	}
+	for (b = PW_BACKEND_UFFD_ASYNC; b <= PW_BACKEND_MPROTECT; b++)
+		if (pw_backend_available((enum pw_backend)b, p))
+			out[n++] = backend_ops[b];
+	return n;
+}
+
+/* The first of the candidates that starts; else the first one's error. */
+static int start_first(struct pw_watch *w, const struct pw_watch_ops **ops, int n)
+{
+	int i, r, first = 0;
+
+	for (i = 0; i < n; i++) {
+		w->ops = ops[i];
+		r = ops[i]->start(w);
+		if (!r)
+			return 0;
+		if (!first)
+			first = r;
+	}
+	return first;
 }
 
 /* Mappings a watch may cover: anonymous memory, private or shared, and
@@ -180,24 +207,23 @@ static bool overlaps_locked(uint64_t start, uint64_t end)
 
 int pw_watch_start(struct pw_watch **out, void *addr, size_t len, enum pw_backend backend)
 {
-	const struct pw_watch_ops *ops;
+	const struct pw_watch_ops *ops[NBACKENDS];
 	struct pw_watch *w;
 	uint64_t start = (uintptr_t)addr;
-	int r;
+	int r, n;
 
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
 	if (!len || start % PW_PAGE_SIZE || len % PW_PAGE_SIZE || start + len < start)
 		return -EINVAL;
-	r = choose_backend(backend, &ops);
-	if (r)
-		return r;
+	n = choose_backends(backend, ops);
+	if (n < 0)
+		return n;
 	pthread_once(&atfork_once, registry_atfork);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->ops = ops;
 	w->start = start;
 	w->end = start + len;
 	/* Overlap first: a range another watch protects may not look
@@ -205,7 +231,7 @@ int pw_watch_start(struct pw_watch **out, void *addr, size_t len, enum pw_backen
 	pthread_mutex_lock(&registry_lock);
 	r = overlaps_locked(w->start, w->end) ? -EBUSY : pw_watch_range_ok(w->start, w->end);
 	if (!r)
-		r = ops->start(w);
+		r = start_first(w, ops, n);
 	if (!r) {
 		w->next = registry;
 		registry = w;
@@ -223,12 +249,18 @@ int pw_watch_get(struct pw_watch *w, void *addr, size_t len, unsigned flags,
 		 void **pages, size_t *count)
 {
 	uint64_t start, end;
+	size_t room;
+	int r;
 
 	if (!pages || !count || !*count || flags & ~PW_WATCH_RESET)
 		return -EINVAL;
+	room = *count;
 	if (sub_range(w, addr, len, &start, &end))
 		return -EINVAL;
-	return w->ops->get(w, start, end, flags & PW_WATCH_RESET, pages, count);
+	r = w->ops->get(w, start, end, flags & PW_WATCH_RESET, pages, count);
+	if (r)
+		*count = room;	/* on an error, as it was */
+	return r;
 }
 
 int pw_watch_reset(struct pw_watch *w, void *addr, size_t len)

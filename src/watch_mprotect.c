@@ -445,13 +445,14 @@ static int take_census(uint64_t start, uint64_t end, struct census *c)
 {
 	struct pw_maps_reader mr;
 	struct pw_vma v;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd;
 	int r;
 
-	if (fd < 0)
-		return -errno;
 	memset(c, 0, sizeof(*c));
 	c->exec_all = true;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
 	r = pw_maps_begin(&mr, fd);
 	while (!r && (r = pw_maps_next(&mr, &v)) > 0) {
 		r = 0;
