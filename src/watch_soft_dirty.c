@@ -99,7 +99,8 @@ static int open_files(void)
 
 /* OR the kernel's soft-dirty bits of [start, end) into the watch's bitmap.
  * A page dropped since the last harvest (MADV_DONTNEED: no write, no bit,
- * but its contents changed) counts as written too. */
+ * but its contents changed) counts as written too -- if it is still
+ * unpopulated now: a read since maps the zero page, which looks clean. */
 static int harvest(struct sd_watch *s, uint64_t start, uint64_t end)
 {
 	uint64_t a = start;
