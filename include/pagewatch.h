@@ -78,11 +78,12 @@ uint64_t pw_space_categories(const struct pw_space *space);  /* categories it re
  * The emulated backend returns -EOPNOTSUPP for PW_SCAN_WP_MATCHING and for
  * category bits it cannot report, and -EINVAL for bits the kernel defines
  * for no category.
- * In detail, on both backends: where the kernel validates flags (S4) and
- * categories (S5), a value the kernel defines but this backend cannot honour
- * is -EOPNOTSUPP (PW_SCAN_CHECK_WPASYNC on the emulated backend of a kernel
- * that has WP_ASYNC; a category missing from pw_space_categories(), such as
- * GUARD on a 6.15 kernel's native backend), an undefined one -EINVAL.
+ * In detail, on both backends: -EOPNOTSUPP means the kernel's own checks
+ * (S2-S8) all pass but this backend cannot honour the argument
+ * (PW_SCAN_WP_MATCHING on the emulated backend; PW_SCAN_CHECK_WPASYNC there
+ * on a kernel that has WP_ASYNC; a category missing from
+ * pw_space_categories(), such as GUARD on a 6.15 kernel's native backend);
+ * any EINVAL or EFAULT the kernel would give comes first.
  * -ESRCH once the process's memory is gone (exited), as the kernel says. */
 long pw_scan(struct pw_space *space, struct pw_scan_arg *arg);
 

@@ -828,7 +828,9 @@ static long emulated_walk(struct pw_space *sp, struct pw_scan_arg *arg, pw_regio
 	if (!sc->sink_rc && !sc->err)
 		flush(sc);
 	r = sc->sink_rc ? sc->sink_rc : sc->err ? sc->err : sc->n_out;
-	*walk_end = sc->cut_end ? sc->cut_end : sc->a.end;
+	/* As the batched walk: no walk_end after an error. */
+	if (sc->sink_rc || !sc->err)
+		*walk_end = sc->cut_end ? sc->cut_end : sc->a.end;
 out:
 	scan_free(sc);
 	return r;

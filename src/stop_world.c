@@ -37,15 +37,39 @@ static atomic_int parked;		/* threads inside the handler */
 static pid_t signalled[MAX_TIDS];
 static int nsignalled;
 static bool installed;
+static struct sigaction previous;	/* the application's, if it had one */
+
+/* The signal is the application's, not ours: give it what it installed. */
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	if (previous.sa_flags & SA_SIGINFO) {
+		if (previous.sa_sigaction)
+			previous.sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (previous.sa_handler == SIG_IGN)
+		return;
+	if (previous.sa_handler == SIG_DFL) {
+		/* Its default (terminate) is what would have happened. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	previous.sa_handler(sig);
+}
 
 static void park(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	unsigned g = atomic_load(&generation);
 
-	(void)sig;
-	(void)si;
-	(void)uc;
+	/* Ours come by tgkill from this process; a late one, after the stop
+	 * ended, is simply dropped. */
+	if (si->si_code != SI_TKILL || si->si_pid != getpid()) {
+		chain(sig, si, uc);
+		errno = saved;
+		return;
+	}
 	/* Read the generation first: a stop that ends after that read is
 	 * seen either as not stopping or as a changed generation. */
 	if (!atomic_load(&stopping)) {
@@ -69,7 +93,7 @@ static int install(void)
 	sa.sa_sigaction = park;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	if (sigaction(PW_STOP_SIGNAL, &sa, NULL))
+	if (sigaction(PW_STOP_SIGNAL, &sa, &previous))
 		return -errno;
 	installed = true;
 	return 0;
