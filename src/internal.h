@@ -168,6 +168,10 @@ PW_HIDDEN int pw_thp_split(uint64_t start, uint64_t end);
 #define PW_STOP_SIGNAL (SIGRTMAX - 3)
 PW_HIDDEN int pw_world_stop(void);
 PW_HIDDEN void pw_world_resume(void);
+/* Called by a thread of pagewatch's own (it must block PW_STOP_SIGNAL):
+ * never park it.  -ENOSPC when too many are registered. */
+PW_HIDDEN int pw_world_exempt_self(void);
+PW_HIDDEN void pw_world_unexempt_self(void);
 
 /* watch.c: every page of [start, end) lies in mappings a watch may cover
  * (readable, writable, anonymous or shmem); -EINVAL otherwise. */

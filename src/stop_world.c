@@ -99,12 +99,47 @@ static int install(void)
 	return 0;
 }
 
+/* pagewatch's own threads (the uffd-sync handlers) are never parked: they
+ * touch only their own state, and a parked one could leave the stopping
+ * thread waiting on a write fault it alone can resolve. */
+#define MAX_EXEMPT 256
+static _Atomic pid_t exempt[MAX_EXEMPT];
+
+int pw_world_exempt_self(void)
+{
+	pid_t self = (pid_t)syscall(SYS_gettid), none;
+	int i;
+
+	for (i = 0; i < MAX_EXEMPT; i++) {
+		none = 0;
+		if (atomic_compare_exchange_strong(&exempt[i], &none, self))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+void pw_world_unexempt_self(void)
+{
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	int i;
+
+	for (i = 0; i < MAX_EXEMPT; i++) {
+		pid_t t = self;
+
+		if (atomic_compare_exchange_strong(&exempt[i], &t, 0))
+			return;
+	}
+}
+
 static bool already(pid_t tid)
 {
 	int i;
 
 	for (i = 0; i < nsignalled; i++)
 		if (signalled[i] == tid)
+			return true;
+	for (i = 0; i < MAX_EXEMPT; i++)
+		if (atomic_load(&exempt[i]) == tid)
 			return true;
 	return false;
 }
