@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -53,14 +54,42 @@ int pw_snapshot_take(struct pw_watch *w, struct pw_snapshot **out)
 	return 0;
 }
 
-/* Copy back one run of pages, then mark it clean: our own copying is a
- * write the watch saw, and must not be reported afterwards. */
+#define RETRIES 64
+
+/*
+ * Copy back one run of pages and leave it clean.  Our own copying is a
+ * write the watch saw, and must not be reported afterwards; but a writer
+ * racing with us must not be lost either.  So the run is collected with a
+ * reset after the copy, and every page that then differs from the
+ * snapshot was written meanwhile: it is copied again (that write happened,
+ * as it were, before the restore) and the run collected again, until it
+ * holds still.
+ */
 static int restore_run(struct pw_snapshot *s, uint64_t start, uint64_t end)
 {
 	struct pw_watch *w = s->w;
+	void *pages[BATCH];
+	int round, r;
+	size_t n, i;
+	bool again = true;
 
 	memcpy((void *)(uintptr_t)start, s->copy + (start - w->start), end - start);
-	return w->ops->reset(w, start, end);
+	for (round = 0; again && round < RETRIES; round++) {
+		n = (size_t)((end - start) / PW_PAGE_SIZE);
+		r = w->ops->get(w, start, end, true, pages, &n);
+		if (r)
+			return r;
+		again = false;
+		for (i = 0; i < n; i++) {
+			const char *saved = s->copy + ((uintptr_t)pages[i] - w->start);
+
+			if (memcmp(pages[i], saved, PW_PAGE_SIZE)) {
+				memcpy(pages[i], saved, PW_PAGE_SIZE);
+				again = true;
+			}
+		}
+	}
+	return again ? -EAGAIN : 0;
 }
 
 long pw_snapshot_restore(struct pw_snapshot *s)

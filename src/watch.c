@@ -35,20 +35,17 @@ static struct pw_watch *registry;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* A fork while another thread holds the lock must not leave the child's
- * copy locked forever. */
-static void registry_prepare(void)
+ * copy locked forever.  The child, alone, starts from a fresh lock: no
+ * prepare handler, so no order among the backends' own locks to get
+ * wrong. */
+static void registry_child(void)
 {
-	pthread_mutex_lock(&registry_lock);
-}
-
-static void registry_release(void)
-{
-	pthread_mutex_unlock(&registry_lock);
+	pthread_mutex_init(&registry_lock, NULL);
 }
 
 static void registry_atfork(void)
 {
-	pthread_atfork(registry_prepare, registry_release, registry_release);
+	pthread_atfork(NULL, NULL, registry_child);
 }
 
 const char *pw_backend_name(enum pw_backend backend)

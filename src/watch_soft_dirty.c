@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -45,20 +46,15 @@ static uint64_t entries[CHUNK];		/* used with the world stopped: no malloc */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* A fork while another thread holds sd_lock must not leave it held in the
- * child. */
-static void sd_prepare(void)
+ * child (see registry_child() in watch.c). */
+static void sd_child(void)
 {
-	pthread_mutex_lock(&sd_lock);
-}
-
-static void sd_release(void)
-{
-	pthread_mutex_unlock(&sd_lock);
+	pthread_mutex_init(&sd_lock, NULL);
 }
 
 static void sd_atfork(void)
 {
-	pthread_atfork(sd_prepare, sd_release, sd_release);
+	pthread_atfork(NULL, NULL, sd_child);
 }
 
 static void bit_set(uint64_t *map, uint64_t i)
@@ -69,6 +65,11 @@ static void bit_set(uint64_t *map, uint64_t i)
 static void bit_clear(uint64_t *map, uint64_t i)
 {
 	map[i / 64] &= ~(1ULL << (i % 64));
+}
+
+static size_t bitmap_bytes(uint64_t pages)
+{
+	return (size_t)(pages + 63) / 64 * sizeof(uint64_t);
 }
 
 static bool bit_test(const uint64_t *map, uint64_t i)
@@ -148,10 +149,25 @@ static int harvest_all_and_clear(void)
 	return r;
 }
 
+/* The bitmaps are written while the other threads are parked: they live
+ * in a mapping of our own, never on a heap the application may watch
+ * with another backend (a fault there could wait on a parked thread). */
+static uint64_t *bitmap_new(uint64_t pages)
+{
+	void *m = mmap(NULL, bitmap_bytes(pages), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
 static void sd_free(struct sd_watch *s)
 {
-	free(s->dirty);
-	free(s->populated);
+	uint64_t pages = (s->w->end - s->w->start) / PW_PAGE_SIZE;
+
+	if (s->dirty)
+		munmap(s->dirty, bitmap_bytes(pages));
+	if (s->populated)
+		munmap(s->populated, bitmap_bytes(pages));
 	free(s);
 }
 
@@ -165,8 +181,8 @@ static int sd_start(struct pw_watch *w)
 		return -ENOMEM;
 	pthread_once(&atfork_once, sd_atfork);
 	s->w = w;
-	s->dirty = calloc((size_t)(pages + 63) / 64, sizeof(uint64_t));
-	s->populated = calloc((size_t)(pages + 63) / 64, sizeof(uint64_t));
+	s->dirty = bitmap_new(pages);
+	s->populated = bitmap_new(pages);
 	if (!s->dirty || !s->populated) {
 		sd_free(s);
 		return -ENOMEM;
@@ -183,7 +199,7 @@ static int sd_start(struct pw_watch *w)
 		r = harvest_all_and_clear();
 		if (r)
 			sd_all = s->next;
-		memset(s->dirty, 0, (size_t)(pages + 63) / 64 * sizeof(uint64_t));
+		memset(s->dirty, 0, bitmap_bytes(pages));
 	}
 	if (!r)
 		w->priv = s;
