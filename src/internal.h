@@ -158,6 +158,10 @@ PW_HIDDEN bool pw_backend_available(enum pw_backend b, const struct pw_probe *p)
 /* The probe of this process, done once. */
 PW_HIDDEN const struct pw_probe *pw_probe_cached(void);
 
+/* maps.c: the mappings of the process whose /proc directory is proc_fd
+ * (-1: this one) that smaps says hold PMD-mapped huge pages, as ranges. */
+PW_HIDDEN int pw_pmd_mapped_maps(int proc_fd, struct pw_region **out, size_t *n);
+
 /* thp.c: split every PMD-mapped THP of [start, end) into 4 KiB entries,
  * keeping the data, and keep new ones from forming (MADV_NOHUGEPAGE). */
 PW_HIDDEN int pw_thp_split(uint64_t start, uint64_t end);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,12 +119,17 @@ int pw_maps_begin(struct pw_maps_reader *mr, int fd)
 {
 	memset(mr, 0, sizeof(*mr));
 	mr->cap = MAPS_BUF;
+	mr->fd = -1;
+	/* The buffer first: whenever 0 is returned it is there (callers
+	 * call pw_maps_end either way). */
+	mr->buf = malloc(mr->cap + 1);
+	if (!mr->buf)
+		return -ENOMEM;
 	/* Our own file position, from the start. */
 	mr->fd = dup(fd);
 	if (mr->fd < 0 || lseek(mr->fd, 0, SEEK_SET) < 0)
 		return -errno;
-	mr->buf = malloc(mr->cap + 1);
-	return mr->buf ? 0 : -ENOMEM;
+	return 0;
 }
 
 void pw_maps_end(struct pw_maps_reader *mr)
@@ -213,8 +219,6 @@ int pw_maps_next(struct pw_maps_reader *mr, struct pw_vma *vma)
 	for (;;) {
 		char *line = mr->buf + mr->pos;
 		size_t avail = mr->len - mr->pos;
-		/* buf is set whenever pw_maps_begin returned 0 (the analyzer
-		 * thinks -errno may be 0).  NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 		char *nl = memchr(line, '\n', avail);
 		int r;
 
@@ -286,4 +290,53 @@ int pw_space_mappings(struct pw_space *sp, uint64_t start, uint64_t end,
 	}
 	pw_maps_end(&mr);
 	return r;
+}
+
+int pw_pmd_mapped_maps(int proc_fd, struct pw_region **out, size_t *n)
+{
+	static const char *const keys[] = { "AnonHugePages:", "ShmemPmdMapped:",
+					    "FilePmdMapped:" };
+	char *line = NULL;
+	size_t cap = 0, k;
+	uint64_t start = 0, end = 0;
+	FILE *f;
+	int fd;
+
+	*out = NULL;
+	*n = 0;
+	fd = proc_fd < 0 ? open("/proc/self/smaps", O_RDONLY | O_CLOEXEC) :
+			   openat(proc_fd, "smaps", O_RDONLY | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long a, b, kb;
+		struct pw_region *nr;
+
+		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			start = a;
+			end = b;
+			continue;
+		}
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (strncmp(line, keys[k], strlen(keys[k])) ||
+			    sscanf(line + strlen(keys[k]), "%llu", &kb) != 1 || !kb)
+				continue;
+			if (*n && (*out)[*n - 1].start == start)
+				continue;
+			nr = realloc(*out, (*n + 1) * sizeof(*nr));
+			if (!nr)
+				break;
+			*out = nr;
+			nr[*n].start = start;
+			nr[*n].end = end;
+			nr[(*n)++].categories = PW_PAGE_HUGE;
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
 }

@@ -456,57 +456,14 @@ static bool block_thp(struct scan *sc, const uint64_t *e)
  * thing that tells a THP whose PMD was split (all 512 pages still mapped by
  * PTEs, e.g. after an mprotect of part of it) from a PMD-mapped one.  Read
  * once per scan, and only once a candidate is seen. */
-static void read_pmd_maps(struct scan *sc)
-{
-	static const char *const keys[] = { "AnonHugePages:", "ShmemPmdMapped:",
-					    "FilePmdMapped:" };
-	char *line = NULL;
-	size_t cap = 0, k;
-	uint64_t start = 0, end = 0;
-	FILE *f;
-	int fd;
-
-	sc->pmd_maps_read = true;
-	fd = openat(sc->sp->proc_fd, "smaps", O_RDONLY | O_CLOEXEC);
-	f = fd < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while (getline(&line, &cap, f) > 0) {
-		unsigned long long a, b, kb;
-		struct pw_region *nr;
-
-		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			start = a;
-			end = b;
-			continue;
-		}
-		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			if (strncmp(line, keys[k], strlen(keys[k])) ||
-			    sscanf(line + strlen(keys[k]), "%llu", &kb) != 1 || !kb)
-				continue;
-			if (sc->npmd_maps && sc->pmd_maps[sc->npmd_maps - 1].start == start)
-				continue;
-			nr = realloc(sc->pmd_maps, (sc->npmd_maps + 1) * sizeof(*nr));
-			if (!nr)
-				break;
-			sc->pmd_maps = nr;
-			nr[sc->npmd_maps].start = start;
-			nr[sc->npmd_maps++].end = end;
-		}
-	}
-	free(line);
-	fclose(f);
-}
-
 static bool pmd_mapped_in(struct scan *sc, uint64_t blk)
 {
 	size_t i;
 
-	if (!sc->pmd_maps_read)
-		read_pmd_maps(sc);
+	if (!sc->pmd_maps_read) {
+		sc->pmd_maps_read = true;
+		pw_pmd_mapped_maps(sc->sp->proc_fd, &sc->pmd_maps, &sc->npmd_maps);
+	}
 	for (i = 0; i < sc->npmd_maps; i++)
 		if (sc->pmd_maps[i].start <= blk && blk < sc->pmd_maps[i].end)
 			return true;

@@ -12,12 +12,15 @@
  * block and changing it back: the kernel must split a PMD whose range is
  * only partly covered.  We toggle PROT_EXEC, never read or write
  * permission, so that other threads touching the memory meanwhile never
- * fault.  Where PROT_EXEC is refused (a hardened kernel), the error is
- * returned: better no watch than one that reports clean pages written.
+ * fault.  Only mappings that smaps says hold PMD-mapped THPs are touched
+ * (so noexec shmem without THPs is fine); where PROT_EXEC is refused on
+ * one that does, the error is returned: better no watch than one that
+ * reports clean pages written.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,25 +48,42 @@ static int split_blocks(uint64_t s, uint64_t e, int prot)
 	return 0;
 }
 
+static bool has_pmd_maps(const struct pw_region *huge, size_t n, const struct pw_vma *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (huge[i].start < v->end && v->start < huge[i].end)
+			return true;
+	return false;
+}
+
 int pw_thp_split(uint64_t start, uint64_t end)
 {
 	struct pw_maps_reader mr;
+	struct pw_region *huge;
 	struct pw_vma v;
+	size_t nhuge;
 	int fd, r;
 
 	/* EINVAL: a kernel without THP, where there is nothing to split. */
 	if (madvise((void *)(uintptr_t)start, end - start, MADV_NOHUGEPAGE) && errno != EINVAL)
 		return -errno;
+	r = pw_pmd_mapped_maps(-1, &huge, &nhuge);
+	if (r || !nhuge)
+		return r;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		free(huge);
 		return -errno;
+	}
 	r = pw_maps_begin(&mr, fd);
 	while (!r && (r = pw_maps_next(&mr, &v)) > 0) {
 		uint64_t s = v.start > start ? v.start : start;
 		uint64_t e = v.end < end ? v.end : end;
 
 		r = 0;
-		if (v.end <= start)
+		if (v.end <= start || !has_pmd_maps(huge, nhuge, &v))
 			continue;
 		if (v.start >= end)
 			break;
@@ -71,5 +91,6 @@ int pw_thp_split(uint64_t start, uint64_t end)
 	}
 	pw_maps_end(&mr);
 	close(fd);
+	free(huge);
 	return r < 0 ? r : 0;
 }
