@@ -62,12 +62,51 @@
  * an estimate (the application maps and unmaps too); a real ENOMEM from
  * mprotect takes the same path.
  *
+ * The handler's own memory.  The handler writes its state with every
+ * signal blocked, so a write fault there would be fatal: it must never
+ * lie in a watched range.  All of it -- the slot table with the budget
+ * counters, and each watch with its bitmaps -- is therefore allocated with
+ * mmap of its own, never malloc (malloc's [heap] may be watched), and a
+ * range that intersects any of it is refused with -EINVAL.  The pointer to
+ * the slot table is only read by the handler, so it may sit in a protected
+ * page.  Beyond that the handler, and the kernel delivering the signal,
+ * write to the faulting thread's stack (the signal frame), its errno and
+ * its rseq area (both in the thread's TLS, which a static program keeps
+ * at the bottom of [heap]).  pw_watch_start refuses with -EINVAL a range
+ * that intersects:
+ *  - any [stack] mapping (the main thread's stack);
+ *  - the calling thread's stack (pthread_getattr_np, else the mapping
+ *    holding its current frame);
+ *  - the calling thread's errno and rseq area;
+ *  - the calling thread's alternate signal stack, if it has one enabled
+ *    (sigaltstack): the handler runs there when the SIGSEGV handler it
+ *    replaced asked for SA_ONSTACK, and so do the application's own
+ *    SA_ONSTACK handlers, which may fault on a watched page in turn.
+ * What pagewatch cannot see is the application's to keep out: a watch
+ * must not cover a stack, an alternate signal stack or the TLS (errno,
+ * rseq, the thread control block) of another thread -- a thread whose
+ * stack is write-protected cannot take the signal that would un-protect
+ * it, and the process is killed.
+ *
  * fork().  The child inherits the protections, this handler, the slot
  * table and the bitmaps as copies: its writes fault, its handler
  * un-protects its own pages and sets bits in its own copy, and the parent's
  * watch never sees them.  A user count a parent thread held at the fork is
  * cleared in the child (pthread_atfork), so pw_watch_stop in the child
  * cannot wait for a thread the child does not have.
+ * Only the forking thread is copied, and another thread may have been
+ * half-way through a step at that moment: a handler between "mprotect RW"
+ * and "set the bit", or a get/reset between "clear the bits" and
+ * "mprotect RO".  The child would then hold a writable page whose bit is
+ * clear, and lose its own writes to it.  Each watch therefore counts the
+ * steps in progress on it (busy, counted in before the first and out after
+ * the last change), and in the child every page of a watch whose count was
+ * not zero is marked written: the child over-reports (pages it did not
+ * write, for one get) and never under-reports.  The copy is consistent
+ * for this: the child sees a prefix of each parent thread's stores, with
+ * each mprotect either before the fork (done) or after it (not done,
+ * mmap_lock orders the two), so a step half-done always shows its count.
+ * The budget's counter is recounted from the charged bitmaps there too.
  *
  * Limits, by design of the mechanism:
  *  - The kernel does not fault on our behalf: a system call writing into a
@@ -86,6 +125,9 @@
  *    chain to the one it replaced, as for any library.
  *  - A range spanning executable and non-executable mappings is refused
  *    with -EINVAL: one protection could not restore both.
+ *  - Stacks, alternate signal stacks and TLS: the calling thread's are
+ *    refused, every other thread's are the application's to keep out of
+ *    a watch (see "The handler's own memory").
  *  - At most MP_SLOTS watches at once (-ENOSPC beyond).
  */
 #define _GNU_SOURCE
@@ -99,9 +141,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#include <sys/rseq.h>
+#define HAVE_RSEQ_OFFSET 1
+#endif
 
 #include "internal.h"
 
@@ -121,10 +169,12 @@ _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "atomic bool must be lock-free");
 struct mp_watch {
 	uint64_t start, end;		/* immutable once published */
 	size_t npages, nwords;
+	size_t map_len;			/* this struct's own mapping */
 	int prot_ro, prot_rw;
 	unsigned int slot;
 	bool zombie;			/* could not be made writable at stop */
 	atomic_bool overflow;		/* fell back to whole-watch: -ENOMEM once */
+	atomic_uint busy;		/* steps in progress that a fork can cut */
 	_Atomic unsigned long *dirty;	/* written since last made clean */
 	_Atomic unsigned long *charged;	/* un-protect counted in the budget */
 	_Atomic unsigned long bits[];	/* dirty, then charged */
@@ -138,15 +188,45 @@ struct mp_slot {
 	atomic_uint users;			/* handlers looking at watch */
 };
 
-static struct mp_slot slots[MP_SLOTS];
-static atomic_uint nslots;		/* slots ever used: the handler's bound */
+/* Everything the handler writes, in a mapping of its own (see the top). */
+struct mp_global {
+	struct mp_slot slots[MP_SLOTS];
+	atomic_uint nslots;		/* slots ever used: the handler's bound */
+	atomic_bool prev_spent;		/* a SA_RESETHAND prev has run once */
+	atomic_bool any_stopped;
+	/* The budget, in pages: un-protected pages that may be charged at once. */
+	atomic_long charged_pages, allowed_pages;
+	atomic_long map_limit;
+};
+
+/* Set once, before the handler is installed; only read after that. */
+static struct mp_global *g;
 static bool installed;			/* under watch.c's registry lock */
+static bool atfork_registered;		/* likewise */
 static struct sigaction prev;		/* written once, before installing */
-static atomic_bool prev_spent;		/* a SA_RESETHAND prev has run once */
-static atomic_bool any_stopped;
-/* The budget, in pages: un-protected pages that may be charged at once. */
-static atomic_long charged_pages, allowed_pages;
-static atomic_long map_limit;
+
+/* ---- the backend's memory: never malloc'ed ---- */
+
+static size_t state_len(size_t bytes)
+{
+	return (size_t)pw_align_up(bytes, PW_PAGE_SIZE);
+}
+
+/* Zeroed pages of our own.  Named where the kernel can (5.17+), so that
+ * /proc/PID/maps shows whose they are; a failure there is no matter. */
+static void *state_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef PR_SET_VMA
+	prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len,
+	      (unsigned long)"pagewatch");
+#endif
+	return p;
+}
 
 /* ---- bitmaps ---- */
 
@@ -222,15 +302,15 @@ static size_t page_index(const struct mp_watch *m, uint64_t addr)
 
 static bool charge(void)
 {
-	if (atomic_fetch_add(&charged_pages, 1) < atomic_load(&allowed_pages))
+	if (atomic_fetch_add(&g->charged_pages, 1) < atomic_load(&g->allowed_pages))
 		return true;
-	atomic_fetch_sub(&charged_pages, 1);
+	atomic_fetch_sub(&g->charged_pages, 1);
 	return false;
 }
 
 static void uncharge(size_t pages)
 {
-	atomic_fetch_sub(&charged_pages, (long)pages);
+	atomic_fetch_sub(&g->charged_pages, (long)pages);
 }
 
 /* maps mappings exist now, extra more may come from a protection about to
@@ -238,9 +318,9 @@ static void uncharge(size_t pages)
  * page of what is left below the limit. */
 static void set_budget(long maps, long extra)
 {
-	long spare = atomic_load(&map_limit) - maps - extra - MAP_RESERVE;
+	long spare = atomic_load(&g->map_limit) - maps - extra - MAP_RESERVE;
 
-	atomic_store(&allowed_pages, atomic_load(&charged_pages) + spare / 2);
+	atomic_store(&g->allowed_pages, atomic_load(&g->charged_pages) + spare / 2);
 }
 
 /* ---- the signal handler ---- */
@@ -260,7 +340,7 @@ static bool overflow(struct mp_watch *m)
 }
 
 /* A write fault on page i of m: un-protect, then mark (see the top). */
-static bool resolve(struct mp_watch *m, size_t i)
+static bool unprotect_and_mark(struct mp_watch *m, size_t i)
 {
 	unsigned long bit = 1UL << (i % WBITS);
 	size_t wi = i / WBITS;
@@ -271,7 +351,7 @@ static bool resolve(struct mp_watch *m, size_t i)
 		uncharge(1);
 		/* The kernel's limit is nearer than the estimate: stop
 		 * splitting until get or reset measures again. */
-		atomic_store(&allowed_pages, atomic_load(&charged_pages));
+		atomic_store(&g->allowed_pages, atomic_load(&g->charged_pages));
 		return overflow(m);
 	}
 	if (atomic_fetch_or(&m->charged[wi], bit) & bit)
@@ -280,16 +360,28 @@ static bool resolve(struct mp_watch *m, size_t i)
 	return true;
 }
 
+/* Counted in busy for the whole step: a fork in the middle of it makes
+ * the child's copy of m all written (see fork() at the top). */
+static bool resolve(struct mp_watch *m, size_t i)
+{
+	bool ok;
+
+	atomic_fetch_add(&m->busy, 1);
+	ok = unprotect_and_mark(m, i);
+	atomic_fetch_sub(&m->busy, 1);
+	return ok;
+}
+
 /* 1: addr is in a watch and may now be written; 0: it is in a watch that
  * could not be made writable; -1: it is in no watch. */
 static int resolve_in_slots(uintptr_t addr)
 {
-	unsigned int i, n = atomic_load(&nslots);
+	unsigned int i, n = atomic_load(&g->nslots);
 	struct mp_watch *m;
 	int r;
 
 	for (i = 0; i < n; i++) {
-		struct mp_slot *s = &slots[i];
+		struct mp_slot *s = &g->slots[i];
 
 		if (addr < atomic_load(&s->start) || addr >= atomic_load(&s->end))
 			continue;
@@ -344,7 +436,7 @@ static bool ours(const siginfo_t *si, const void *uc)
 	/* Retrying a write that has become possible is what would have
 	 * happened had the fault come a moment later, so it is safe even
 	 * when the page is not one of ours. */
-	return atomic_load(&any_stopped) && writable_now(addr);
+	return atomic_load(&g->any_stopped) && writable_now(addr);
 }
 
 /* Without pagewatch, a fault with SIGSEGV at SIG_DFL or SIG_IGN kills the
@@ -370,7 +462,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	void (*h)(int) = prev.sa_handler;
 	sigset_t mask;
 
-	if (prev.sa_flags & SA_RESETHAND && atomic_exchange(&prev_spent, true))
+	if (prev.sa_flags & SA_RESETHAND && atomic_exchange(&g->prev_spent, true))
 		h = SIG_DFL;
 	if (h == SIG_DFL || h == SIG_IGN) {
 		act_by_default(sig, si, h == SIG_IGN);
@@ -396,14 +488,51 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	errno = saved_errno;
 }
 
-/* Only the forking thread exists in the child: the users counted by the
- * others can never leave, and stop() must not wait for them. */
+/* Every page of [0, npages) of map set, a word at a time. */
+static void bits_fill(_Atomic unsigned long *map, size_t npages)
+{
+	size_t wi, nwords = (npages + WBITS - 1) / WBITS;
+
+	for (wi = 0; wi < nwords; wi++)
+		atomic_fetch_or(&map[wi], range_mask(wi, 0, npages));
+}
+
+static long bits_count(_Atomic unsigned long *map, size_t nwords)
+{
+	long n = 0;
+	size_t wi;
+
+	for (wi = 0; wi < nwords; wi++)
+		n += __builtin_popcountl(atomic_load(&map[wi]));
+	return n;
+}
+
+/*
+ * Only the forking thread exists in the child: the users counted by the
+ * others can never leave, and stop() must not wait for them.  A watch
+ * another thread was changing at the fork may hold a writable page whose
+ * bit is clear: all of its pages become written (over-report, never
+ * under-report).  The charges held are what the charged bitmaps say: a
+ * charge taken by a handler cut short is given back.
+ */
 static void after_fork_child(void)
 {
+	struct mp_watch *m;
+	long charged = 0;
 	unsigned int i;
 
-	for (i = 0; i < MP_SLOTS; i++)
-		atomic_store(&slots[i].users, 0);
+	if (!g)
+		return;
+	for (i = 0; i < MP_SLOTS; i++) {
+		atomic_store(&g->slots[i].users, 0);
+		m = atomic_load(&g->slots[i].watch);
+		if (!m)
+			continue;
+		if (atomic_exchange(&m->busy, 0))
+			bits_fill(m->dirty, m->npages);
+		charged += bits_count(m->charged, m->nwords);
+	}
+	atomic_store(&g->charged_pages, charged);
 }
 
 /* Once, by the first watch; called under watch.c's registry lock. */
@@ -414,9 +543,17 @@ static int install_handler(void)
 
 	if (installed)
 		return 0;
-	r = pthread_atfork(NULL, NULL, after_fork_child);
-	if (r)
-		return -r;
+	if (!g) {
+		g = state_alloc(state_len(sizeof(*g)));
+		if (!g)
+			return -ENOMEM;
+	}
+	if (!atfork_registered) {
+		r = pthread_atfork(NULL, NULL, after_fork_child);
+		if (r)
+			return -r;
+		atfork_registered = true;
+	}
 	if (sigaction(SIGSEGV, NULL, &prev))
 		return -errno;
 	memset(&sa, 0, sizeof(sa));
@@ -434,14 +571,17 @@ static int install_handler(void)
 
 /* ---- watches ---- */
 
-/* What /proc/self/maps says: how many mappings, and whether those under
- * [start, end) are executable. */
+/* What /proc/self/maps says: how many mappings, whether those under
+ * [start, end) are executable or a [stack], and which mapping holds the
+ * address frame (0: none looked for). */
 struct census {
 	long maps;
 	bool exec_any, exec_all;
+	bool stack;
+	uint64_t frame_start, frame_end;
 };
 
-static int take_census(uint64_t start, uint64_t end, struct census *c)
+static int take_census(uint64_t start, uint64_t end, uint64_t frame, struct census *c)
 {
 	struct pw_maps_reader mr;
 	struct pw_vma v;
@@ -460,6 +600,12 @@ static int take_census(uint64_t start, uint64_t end, struct census *c)
 		if (v.start < end && start < v.end) {
 			c->exec_any |= v.perms[2] == 'x';
 			c->exec_all &= v.perms[2] == 'x';
+			/* "[stack]", and "[stack:TID]" before Linux 4.5 */
+			c->stack |= !strncmp(v.path, "[stack", 6);
+		}
+		if (frame >= v.start && frame < v.end) {
+			c->frame_start = v.start;
+			c->frame_end = v.end;
 		}
 	}
 	pw_maps_end(&mr);
@@ -500,7 +646,7 @@ static void remeasure(void)
 {
 	struct census c;
 
-	if (!take_census(0, 0, &c))
+	if (!take_census(0, 0, 0, &c))
 		set_budget(c.maps, 0);
 }
 
@@ -519,7 +665,7 @@ static int overflowed(struct mp_watch *m)
  * work; the next start or stop of any mprotect watch tries again. */
 static bool retire(struct mp_watch *m)
 {
-	struct mp_slot *s = &slots[m->slot];
+	struct mp_slot *s = &g->slots[m->slot];
 
 	if (mprotect(page_addr(m, 0), m->end - m->start, m->prot_rw)) {
 		m->zombie = true;
@@ -527,26 +673,27 @@ static bool retire(struct mp_watch *m)
 	}
 	/* Before the slot goes: a handler that then misses it must know a
 	 * page may have become writable under it. */
-	atomic_store(&any_stopped, true);
+	atomic_store(&g->any_stopped, true);
 	atomic_store(&s->watch, NULL);
 	atomic_store(&s->start, 0);
 	atomic_store(&s->end, 0);
 	while (atomic_load(&s->users))
 		sched_yield();
+	/* No handler can reach m any more: its memory may go. */
 	uncharge(bits_update(m->charged, 0, m->npages, false));
-	free(m);
+	munmap(m, m->map_len);
 	return true;
 }
 
 /* Retire what earlier stops could not; -EBUSY if one still overlaps. */
 static int reap_zombies(uint64_t start, uint64_t end)
 {
-	unsigned int i, n = atomic_load(&nslots);
+	unsigned int i, n = g ? atomic_load(&g->nslots) : 0;
 	struct mp_watch *m;
 	int r = 0;
 
 	for (i = 0; i < n; i++) {
-		m = atomic_load(&slots[i].watch);
+		m = atomic_load(&g->slots[i].watch);
 		if (!m || !m->zombie || retire(m))
 			continue;
 		if (start < m->end && m->start < end)
@@ -557,14 +704,14 @@ static int reap_zombies(uint64_t start, uint64_t end)
 
 static int claim_slot(void)
 {
-	unsigned int i, n = atomic_load(&nslots);
+	unsigned int i, n = atomic_load(&g->nslots);
 
 	for (i = 0; i < n; i++)
-		if (!atomic_load(&slots[i].watch))
+		if (!atomic_load(&g->slots[i].watch))
 			return (int)i;
 	if (n == MP_SLOTS)
 		return -ENOSPC;
-	atomic_store(&nslots, n + 1);
+	atomic_store(&g->nslots, n + 1);
 	return (int)n;
 }
 
@@ -572,11 +719,12 @@ static struct mp_watch *new_watch(const struct pw_watch *w, bool exec)
 {
 	size_t npages = (size_t)((w->end - w->start) / PW_PAGE_SIZE);
 	size_t nwords = (npages + WBITS - 1) / WBITS;
-	struct mp_watch *m;
+	size_t len = state_len(sizeof(struct mp_watch) + 2 * nwords * sizeof(unsigned long));
+	struct mp_watch *m = state_alloc(len);
 
-	m = calloc(1, sizeof(*m) + 2 * nwords * sizeof(m->bits[0]));
 	if (!m)
 		return NULL;
+	m->map_len = len;
 	m->start = w->start;
 	m->end = w->end;
 	m->npages = npages;
@@ -588,11 +736,101 @@ static struct mp_watch *new_watch(const struct pw_watch *w, bool exec)
 	return m;
 }
 
+static bool overlaps(uint64_t start, uint64_t end, const void *p, size_t len)
+{
+	uint64_t a = (uintptr_t)p;
+
+	return len && a < end && start < a + len;
+}
+
+/* Where the calling thread's stack is: pthread_getattr_np when it knows
+ * (and agrees with where we run), else the mapping we run in. */
+static void own_stack(uint64_t frame, const struct census *c, uint64_t *lo, uint64_t *hi)
+{
+	pthread_attr_t attr;
+	size_t size = 0;
+	void *addr = NULL;
+
+	*lo = c->frame_start;
+	*hi = c->frame_end;
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size) &&
+	    frame >= (uintptr_t)addr && frame - (uintptr_t)addr < size) {
+		*lo = (uintptr_t)addr;
+		*hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Where the kernel writes when it runs the handler in this thread (its
+ * rseq area, glibc 2.35+), in [*p, *p + *len); *len 0 when unknown. */
+static void own_rseq(const void **p, size_t *len)
+{
+	*p = NULL;
+	*len = 0;
+#if defined(HAVE_RSEQ_OFFSET) && defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+	if (__rseq_size) {
+		*p = (const char *)__builtin_thread_pointer() + __rseq_offset;
+		/* The kernel's struct rseq is 32 bytes, whatever glibc
+		 * says it uses of it. */
+		*len = __rseq_size < 32 ? 32 : __rseq_size;
+	}
+#endif
+#endif
+}
+
+/*
+ * -EINVAL when [start, end) holds memory the handler, or the kernel
+ * delivering SIGSEGV to this thread, would write (see "The handler's own
+ * memory" at the top): a write fault there could not be resolved.  Under
+ * the registry lock, so the published watches stay put.
+ */
+static int refuse_handler_memory(uint64_t start, uint64_t end, uint64_t frame,
+				 const struct census *c)
+{
+	unsigned int i, n;
+	struct mp_watch *m;
+	const void *rseq;
+	uint64_t lo, hi;
+	size_t rseq_len;
+	stack_t ss;
+
+	if (c->stack)
+		return -EINVAL;
+	own_stack(frame, c, &lo, &hi);
+	if (lo < end && start < hi)
+		return -EINVAL;
+	/* The alternate signal stack: ours runs there when the handler we
+	 * replaced asked for SA_ONSTACK, the application's own SA_ONSTACK
+	 * handlers always do.  Only this thread's can be seen. */
+	if (!sigaltstack(NULL, &ss) && !(ss.ss_flags & SS_DISABLE) &&
+	    overlaps(start, end, ss.ss_sp, ss.ss_size))
+		return -EINVAL;
+	if (overlaps(start, end, &errno, sizeof(errno)))
+		return -EINVAL;
+	own_rseq(&rseq, &rseq_len);
+	if (overlaps(start, end, rseq, rseq_len))
+		return -EINVAL;
+	if (!g)
+		return 0;
+	if (overlaps(start, end, g, state_len(sizeof(*g))))
+		return -EINVAL;
+	n = atomic_load(&g->nslots);
+	for (i = 0; i < n; i++) {
+		m = atomic_load(&g->slots[i].watch);
+		if (m && overlaps(start, end, m, m->map_len))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* Publish, then protect: a write faulting on a page just protected must
  * find its watch. */
 static int publish(struct mp_watch *m, int slot)
 {
-	struct mp_slot *s = &slots[slot];
+	struct mp_slot *s = &g->slots[slot];
 	int r;
 
 	m->slot = (unsigned int)slot;
@@ -608,6 +846,7 @@ static int publish(struct mp_watch *m, int slot)
 
 static int mp_start(struct pw_watch *w)
 {
+	uint64_t frame = (uintptr_t)__builtin_frame_address(0);
 	struct mp_watch *m;
 	struct census c;
 	long limit;
@@ -615,7 +854,9 @@ static int mp_start(struct pw_watch *w)
 
 	r = reap_zombies(w->start, w->end);
 	if (!r)
-		r = take_census(w->start, w->end, &c);
+		r = take_census(w->start, w->end, frame, &c);
+	if (!r)
+		r = refuse_handler_memory(w->start, w->end, frame, &c);
 	if (r)
 		return r;
 	if (c.exec_any && !c.exec_all)
@@ -632,10 +873,10 @@ static int mp_start(struct pw_watch *w)
 		return -ENOMEM;
 	slot = claim_slot();
 	if (slot < 0) {
-		free(m);
+		munmap(m, m->map_len);
 		return slot;
 	}
-	atomic_store(&map_limit, limit);
+	atomic_store(&g->map_limit, limit);
 	set_budget(c.maps, 2);
 	r = publish(m, slot);
 	if (r)
@@ -703,6 +944,8 @@ static int mp_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 	*count = 0;
 	if (r)
 		return r;
+	if (reset)
+		atomic_fetch_add(&m->busy, 1);
 	for (wi = a / WBITS; wi <= (b - 1) / WBITS && n < max; wi++) {
 		mask = range_mask(wi, a, b);
 		if (reset)
@@ -711,8 +954,10 @@ static int mp_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 			got = lowest(atomic_load(&m->dirty[wi]) & mask, max - n);
 		n = emit(m, wi, got, pages, n);
 	}
-	if (reset)
+	if (reset) {
 		protect_taken(m, pages, n);
+		atomic_fetch_sub(&m->busy, 1);
+	}
 	*count = n;
 	return 0;
 }
@@ -725,13 +970,14 @@ static int mp_reset(struct pw_watch *w, uint64_t start, uint64_t end)
 
 	if (r)
 		return r;
+	atomic_fetch_add(&m->busy, 1);
 	bits_update(m->dirty, a, b, false);
 	r = protect(m, a, b);
-	if (!r)
-		return 0;
-	/* Some pages may still be writable: call them all written. */
-	bits_update(m->dirty, a, b, true);
-	remeasure();
+	if (r)	/* Some pages may still be writable: call them all written. */
+		bits_update(m->dirty, a, b, true);
+	atomic_fetch_sub(&m->busy, 1);
+	if (r)
+		remeasure();
 	return r;
 }
 

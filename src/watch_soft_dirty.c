@@ -157,7 +157,9 @@ static uint64_t *bitmap_new(uint64_t pages)
 	void *m = mmap(NULL, bitmap_bytes(pages), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return m == MAP_FAILED ? NULL : m;
+	if (m == MAP_FAILED)
+		return NULL;
+	return m;
 }
 
 static void sd_free(struct sd_watch *s)
