@@ -56,37 +56,60 @@ int pw_snapshot_take(struct pw_watch *w, struct pw_snapshot **out)
 
 #define RETRIES 64
 
+static const char *saved_page(const struct pw_snapshot *s, const void *page)
+{
+	return s->copy + ((uintptr_t)page - s->w->start);
+}
+
+/* Copy the pages back, a run of adjacent ones at a time. */
+static void copy_back(struct pw_snapshot *s, void **pages, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+		for (j = i + 1; j < n && (char *)pages[j] == (char *)pages[j - 1] + PW_PAGE_SIZE; j++)
+			;
+		memcpy(pages[i], saved_page(s, pages[i]), (j - i) * PW_PAGE_SIZE);
+		i = j;
+	}
+}
+
 /*
- * Copy back one run of pages and leave it clean.  Our own copying is a
- * write the watch saw, and must not be reported afterwards; but a writer
- * racing with us must not be lost either.  So the run is collected with a
- * reset after the copy, and every page that then differs from the
- * snapshot was written meanwhile: it is copied again (that write happened,
- * as it were, before the restore) and the run collected again, until it
- * holds still.
+ * Leave [start, end) clean after copying back into it.  Our own copying is
+ * a write the watch saw, and must not be reported afterwards; but a writer
+ * racing with us must not be lost either.  So the span is collected with a
+ * reset, and every page that then differs from the snapshot was written
+ * meanwhile: it is copied again (that write happened, as it were, before
+ * the restore) and the span collected again, until it holds still.  Pages
+ * of the span we did not copy come back only if written meanwhile: they
+ * are compared, and restored too, the same way.  One collection for the
+ * whole span, not one per run: that is what makes a restore cheap.
  */
-static int restore_run(struct pw_snapshot *s, uint64_t start, uint64_t end)
+static int settle(struct pw_snapshot *s, uint64_t start, uint64_t end)
 {
 	struct pw_watch *w = s->w;
 	void *pages[BATCH];
+	uint64_t cursor;
+	bool again = true;
 	int round, r;
 	size_t n, i;
-	bool again = true;
 
-	memcpy((void *)(uintptr_t)start, s->copy + (start - w->start), end - start);
 	for (round = 0; again && round < RETRIES; round++) {
-		n = (size_t)((end - start) / PW_PAGE_SIZE);
-		r = w->ops->get(w, start, end, true, pages, &n);
-		if (r)
-			return r;
 		again = false;
-		for (i = 0; i < n; i++) {
-			const char *saved = s->copy + ((uintptr_t)pages[i] - w->start);
-
-			if (memcmp(pages[i], saved, PW_PAGE_SIZE)) {
-				memcpy(pages[i], saved, PW_PAGE_SIZE);
-				again = true;
+		for (cursor = start; cursor < end;) {
+			n = BATCH;
+			r = w->ops->get(w, cursor, end, true, pages, &n);
+			if (r)
+				return r;
+			for (i = 0; i < n; i++) {
+				if (memcmp(pages[i], saved_page(s, pages[i]), PW_PAGE_SIZE)) {
+					memcpy(pages[i], saved_page(s, pages[i]), PW_PAGE_SIZE);
+					again = true;
+				}
 			}
+			if (n < BATCH)
+				break;
+			cursor = (uintptr_t)pages[n - 1] + PW_PAGE_SIZE;
 		}
 	}
 	return again ? -EAGAIN : 0;
@@ -95,33 +118,23 @@ static int restore_run(struct pw_snapshot *s, uint64_t start, uint64_t end)
 long pw_snapshot_restore(struct pw_snapshot *s)
 {
 	void *pages[BATCH];
-	uint64_t cursor, run_start, run_end;
+	uint64_t cursor, last;
 	long total = 0;
-	size_t n, i;
+	size_t n;
 	int r;
 
 	if (!s)
 		return -EINVAL;
-	for (cursor = s->w->start; cursor < s->w->end; cursor = run_end) {
+	for (cursor = s->w->start; cursor < s->w->end; cursor = last) {
 		n = BATCH;
 		r = s->w->ops->get(s->w, cursor, s->w->end, false, pages, &n);
 		if (r)
 			return r;
 		if (!n)
 			break;
-		run_start = run_end = (uintptr_t)pages[0];
-		for (i = 0; i < n; i++) {
-			uint64_t p = (uintptr_t)pages[i];
-
-			if (p != run_end) {
-				r = restore_run(s, run_start, run_end);
-				if (r)
-					return r;
-				run_start = p;
-			}
-			run_end = p + PW_PAGE_SIZE;
-		}
-		r = restore_run(s, run_start, run_end);
+		copy_back(s, pages, n);
+		last = (uintptr_t)pages[n - 1] + PW_PAGE_SIZE;
+		r = settle(s, (uintptr_t)pages[0], last);
 		if (r)
 			return r;
 		total += (long)n;
