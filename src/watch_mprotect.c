@@ -613,6 +613,41 @@ static int take_census(uint64_t start, uint64_t end, uint64_t frame, struct cens
 	return r;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/*
+ * Private anonymous memory never written has no anon_vma yet; every piece
+ * a fault un-protects then gets its own on its first write, and pieces with
+ * different anon_vmas never merge again: the process would gain mappings
+ * with every reset until vm.max_map_count.  Populating one page of each
+ * such mapping for writing before we protect it gives the whole mapping one
+ * anon_vma (the contents stay as they are: zeros).  Before 5.14 there is no
+ * MADV_POPULATE_WRITE and the mappings may grow as described.
+ */
+static void give_anon_vma(uint64_t start, uint64_t end)
+{
+	struct pw_maps_reader mr;
+	struct pw_vma v;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!pw_maps_begin(&mr, fd)) {
+		while (pw_maps_next(&mr, &v) > 0) {
+			uint64_t a = v.start > start ? v.start : start;
+
+			if (v.start >= end)
+				break;
+			if (v.end > start && v.perms[3] == 'p' && !v.inode)
+				madvise((void *)(uintptr_t)a, PW_PAGE_SIZE, MADV_POPULATE_WRITE);
+		}
+	}
+	pw_maps_end(&mr);
+	close(fd);
+}
+
 static long read_limit(void)
 {
 	char buf[32];
@@ -868,6 +903,7 @@ static int mp_start(struct pw_watch *w)
 	r = install_handler();
 	if (r)
 		return r;
+	give_anon_vma(w->start, w->end);
 	m = new_watch(w, c.exec_all);
 	if (!m)
 		return -ENOMEM;
