@@ -198,6 +198,22 @@ PW_HIDDEN int pw_useg_collect(uint64_t start, uint64_t end,
 /* Some piece is shmem-backed (shared anonymous, memfd, SysV ...). */
 PW_HIDDEN bool pw_useg_shmem(const struct pw_useg *segs, size_t n);
 
+/* A list of pieces in a mapping of its own, never in malloc's heap: it is
+ * read under uffd-sync's lock, where nothing may allocate or read
+ * /proc/self/maps (the heap may be watched, and a write fault there waits
+ * for the handler, which waits for the lock). */
+struct pw_usegs {
+	struct pw_useg *v;
+	size_t n;
+	size_t bytes;		/* of the mapping; 0 for none */
+};
+/* A copy of segs[0..n) into *out. */
+PW_HIDDEN int pw_usegs_set(struct pw_usegs *out, const struct pw_useg *segs, size_t n);
+/* The pieces of [start, end) as /proc/self/maps shows them now, parts not
+ * mapped left out.  Allocates and reads: never under such a lock. */
+PW_HIDDEN int pw_usegs_read(struct pw_usegs *out, uint64_t start, uint64_t end);
+PW_HIDDEN void pw_usegs_free(struct pw_usegs *s);
+
 /* uffd.c: a userfaultfd for faults in user mode only where the kernel
  * knows that flag (5.11+); /dev/userfaultfd where the syscall is refused. */
 PW_HIDDEN int pw_uffd_open(void);
@@ -214,8 +230,13 @@ PW_HIDDEN int pw_uffd_register(int fd, const struct pw_useg *segs, size_t n);
 /* UFFDIO_UNREGISTER of [start, end), cut at mappings when refused whole. */
 PW_HIDDEN int pw_uffd_unregister(int fd, uint64_t start, uint64_t end);
 /* UFFDIO_WRITEPROTECT of [start, end): protect, or resolve (which wakes
- * the threads waiting on it); cut at mappings when refused whole. */
-PW_HIDDEN int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect);
+ * the threads waiting on it); cut at the pieces of segs when refused whole
+ * (without segs, or for one page, that ENOENT is returned).  Allocates
+ * nothing and writes no memory but the stack: safe under uffd-sync's lock
+ * (the pieces may be out of date; an error may then be cured by reading
+ * them again). */
+PW_HIDDEN int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect,
+			 const struct pw_usegs *segs);
 /* UFFDIO_WAKE: every thread waiting on a fault in [start, end) retries. */
 PW_HIDDEN int pw_uffd_wake(int fd, uint64_t start, uint64_t end);
 /* THP off for the range, and every PMD-mapped THP in it split to 4 KiB
@@ -224,8 +245,10 @@ PW_HIDDEN int pw_uffd_wake(int fd, uint64_t start, uint64_t end);
 PW_HIDDEN int pw_uffd_split_thp(int fd, uint64_t start, uint64_t end);
 /* Give every never-touched page of [start, end) an entry by reading it
  * (anonymous memory maps the zero page), so that write-protect has an
- * entry to mark: only the private anonymous parts when anon_only.  Parts
- * not mapped (any more) are skipped. */
-PW_HIDDEN int pw_uffd_populate_read(uint64_t start, uint64_t end, bool anon_only);
+ * entry to mark: only the private anonymous pieces of segs when anon_only.
+ * Parts in no piece are skipped; -ENOMEM when a piece is not (wholly)
+ * mapped any more.  Safe under uffd-sync's lock, like pw_uffd_wp. */
+PW_HIDDEN int pw_uffd_populate(uint64_t start, uint64_t end, bool anon_only,
+			       const struct pw_usegs *segs);
 
 #endif /* PW_INTERNAL_H */

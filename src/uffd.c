@@ -3,6 +3,13 @@
  * userfaultfd mechanics the two uffd backends share: opening and the API
  * handshake, registration cut at mapping boundaries, write-protect, and the
  * preparation of a range (THP split, population).  No watch state here.
+ *
+ * Write-protect and population run under uffd-sync's lock, which its
+ * handler needs to resolve any write fault on watched memory -- and
+ * malloc's heap may be watched.  So they allocate nothing and store into
+ * nothing but the stack: where they must know the mappings of a range
+ * they take a list the caller read beforehand, kept in a mapping of its
+ * own (struct pw_usegs), and never read /proc/self/maps themselves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -115,6 +123,42 @@ bool pw_useg_shmem(const struct pw_useg *segs, size_t n)
 		if (!segs[i].anon)
 			return true;
 	return false;
+}
+
+int pw_usegs_set(struct pw_usegs *out, const struct pw_useg *segs, size_t n)
+{
+	size_t bytes = pw_align_up(n ? n * sizeof(*segs) : 1, PW_PAGE_SIZE);
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	if (n)
+		memcpy(m, segs, n * sizeof(*segs));
+	out->v = m;
+	out->n = n;
+	out->bytes = bytes;
+	return 0;
+}
+
+int pw_usegs_read(struct pw_usegs *out, uint64_t start, uint64_t end)
+{
+	struct pw_useg *segs;
+	size_t n;
+	int r = segments(start, end, true, &segs, &n);
+
+	if (!r)
+		r = pw_usegs_set(out, segs, n);
+	free(segs);
+	return r;
+}
+
+void pw_usegs_free(struct pw_usegs *s)
+{
+	if (s->bytes)
+		munmap(s->v, s->bytes);
+	s->v = NULL;
+	s->n = 0;
+	s->bytes = 0;
 }
 
 /* vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE: the device
@@ -264,14 +308,36 @@ static int wp_op(int fd, uint64_t start, uint64_t end, bool protect)
 	return 0;
 }
 
-int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect)
+/* op on each piece of segs inside [start, end), in order, up to the
+ * first failure; parts of the range in no piece are skipped. */
+static int each_piece(int fd, const struct pw_usegs *segs, uint64_t start, uint64_t end,
+		      bool flag, range_op op)
+{
+	uint64_t a, b;
+	size_t i;
+	int r;
+
+	for (i = 0; i < segs->n && segs->v[i].start < end; i++) {
+		a = segs->v[i].start > start ? segs->v[i].start : start;
+		b = segs->v[i].end < end ? segs->v[i].end : end;
+		if (a >= b)
+			continue;
+		r = op(fd, a, b, flag);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int pw_uffd_wp(int fd, uint64_t start, uint64_t end, bool protect,
+	       const struct pw_usegs *segs)
 {
 	int r = wp_op(fd, start, end, protect);
 
 	/* 6.1 wants the range inside one mapping and says ENOENT otherwise;
 	 * a single page cannot cross one, so ENOENT is then final. */
-	if (r == -ENOENT && end - start > PW_PAGE_SIZE)
-		r = per_mapping(fd, start, end, protect, wp_op, false);
+	if (r == -ENOENT && end - start > PW_PAGE_SIZE && segs)
+		r = each_piece(fd, segs, start, end, protect, wp_op);
 	return r;
 }
 
@@ -368,25 +434,64 @@ static void read_pages(uint64_t start, uint64_t end)
 	__asm__ volatile("" : : "r"(sum));
 }
 
-/* MADV_POPULATE_READ (5.14+), else a read of each page; 0 when the piece
- * was unmapped meanwhile (ENOMEM). */
-static int populate_piece(const struct pw_useg *s)
+#define READ_BATCH 64
+
+/*
+ * A read of one byte of each page, as the kernel's own access would do it:
+ * process_vm_readv on ourselves faults the pages in for reading (the zero
+ * page where nothing is mapped yet) and says EFAULT, instead of raising
+ * SIGSEGV, for a page the application has made unreadable since the list
+ * of pieces was read.  Where the call is refused (a seccomp sandbox) we
+ * read the pages directly, if the piece was readable.
+ */
+static void read_pages_safe(uint64_t start, uint64_t end, bool readable)
 {
-	if (!madvise((void *)(uintptr_t)s->start, s->end - s->start, MADV_POPULATE_READ))
-		return 0;
-	if (errno == ENOMEM)
+	struct iovec local, remote[READ_BATCH];
+	char sink[READ_BATCH];
+	uint64_t p = start;
+	size_t k;
+	ssize_t n;
+
+	while (p < end) {
+		for (k = 0; k < READ_BATCH && p + k * PW_PAGE_SIZE < end; k++) {
+			remote[k].iov_base = (void *)(uintptr_t)(p + k * PW_PAGE_SIZE);
+			remote[k].iov_len = 1;
+		}
+		local.iov_base = sink;
+		local.iov_len = k;
+		n = process_vm_readv(getpid(), &local, 1, remote, k, 0);
+		if (n < 0 && errno != EFAULT) {
+			if (readable)
+				read_pages(p, end);
+			return;
+		}
+		if (n < 0)
+			n = 0;
+		/* The first n pages were read; the next one could not be. */
+		p += ((size_t)n + ((size_t)n < k)) * PW_PAGE_SIZE;
+	}
+}
+
+/* MADV_POPULATE_READ (5.14+); where the kernel lacks it, or part of the
+ * piece cannot be populated that way (made unreadable), a read of each
+ * page.  ENOMEM: part of the piece is not mapped any more -- the list of
+ * pieces is out of date, and the caller reads it again. */
+static int populate_piece(const struct pw_useg *s, uint64_t start, uint64_t end)
+{
+	if (!madvise((void *)(uintptr_t)start, end - start, MADV_POPULATE_READ))
 		return 0;
 	if (errno != EINVAL)
 		return -errno;
-	if (s->readable)
-		read_pages(s->start, s->end);
+	read_pages_safe(start, end, s->readable);
 	return 0;
 }
 
-int pw_uffd_populate_read(uint64_t start, uint64_t end, bool anon_only)
+int pw_uffd_populate(uint64_t start, uint64_t end, bool anon_only,
+		     const struct pw_usegs *segs)
 {
-	struct pw_useg *segs;
-	size_t n, i;
+	const struct pw_useg *v;
+	uint64_t a, b;
+	size_t i;
 	int r;
 
 	/* The common case in one call: no need to tell the kinds apart. */
@@ -396,10 +501,15 @@ int pw_uffd_populate_read(uint64_t start, uint64_t end, bool anon_only)
 		if (errno != EINVAL && errno != ENOMEM)
 			return -errno;
 	}
-	r = segments(start, end, true, &segs, &n);
-	for (i = 0; !r && i < n; i++)
-		if (segs[i].anon || !anon_only)
-			r = populate_piece(&segs[i]);
-	free(segs);
-	return r;
+	for (i = 0; i < segs->n && segs->v[i].start < end; i++) {
+		v = &segs->v[i];
+		a = v->start > start ? v->start : start;
+		b = v->end < end ? v->end : end;
+		if (a >= b || (anon_only && !v->anon))
+			continue;
+		r = populate_piece(v, a, b);
+		if (r)
+			return r;
+	}
+	return 0;
 }

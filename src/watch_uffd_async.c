@@ -16,10 +16,20 @@
  * the watch: after fork() the child's copy of the range is not registered
  * (the registration is not inherited), and its calls on the watch fail
  * with EPERM, as the kernel's own scan would for unregistered memory.
+ *
+ * When part of the range lost its registration (the application unmapped
+ * it and mapped something else there), the scan fails with EPERM -- after
+ * it has already reported, and with WP_MATCHING protected again, the
+ * pages of the mappings before that part.  Those regions are in vec
+ * (contiguous from its start: we clear it before each call to count
+ * them), and a get with reset returns them, successfully, keeping the
+ * error for the next get or reset: pages cleaned but never returned would
+ * be writes lost.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -35,6 +45,7 @@ struct uffd_async {
 	int uffd;
 	int pagemap;	/* /proc/self/pagemap of the owner */
 	pid_t owner;	/* the process that started the watch */
+	atomic_int pending;	/* an error for the next get or reset */
 };
 
 static void scan_arg(struct pw_scan_arg *a, uint64_t start, uint64_t end, bool wp)
@@ -119,6 +130,7 @@ static int ua_start(struct pw_watch *w)
 	if (!u)
 		return -ENOMEM;
 	u->owner = getpid();
+	atomic_init(&u->pending, 0);
 	u->uffd = pw_uffd_open();
 	u->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (u->uffd < 0 || u->pagemap < 0) {
@@ -145,6 +157,17 @@ static size_t expand(const struct pw_region *reg, void **pages, size_t got, size
 	return got;
 }
 
+/* The regions a failed scan had written: vec was cleared before it, and
+ * the kernel fills it from the start. */
+static long written(const struct pw_region *vec)
+{
+	long n = 0;
+
+	while (n < VEC && vec[n].end)
+		n++;
+	return n;
+}
+
 /*
  * category_mask = return_mask = WRITTEN is also the kernel's fast path,
  * where an empty entry inside the tracked range (a page dropped with
@@ -159,27 +182,36 @@ static int ua_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 	struct pw_region vec[VEC];
 	struct pw_scan_arg a;
 	size_t want = *count, got = 0;
-	long n, i;
+	long n, i, k;
+	int r;
 
 	if (getpid() != u->owner)
 		return -EPERM;
+	r = atomic_exchange(&u->pending, 0);
+	if (r)
+		return r;
 	scan_arg(&a, start, end, reset);
 	a.vec = (uintptr_t)vec;
 	a.vec_len = VEC;
 	a.category_mask = a.return_mask = PW_PAGE_WRITTEN;
+	memset(vec, 0, sizeof(vec));
 	for (;;) {
 		a.max_pages = want - got;
 		n = scan(u, &a);
-		if (n < 0) {
-			/* *count still tells which pages earlier rounds
-			 * stored (and, with reset, cleaned). */
-			*count = got;
-			return (int)n;
-		}
-		for (i = 0; i < n; i++)
+		k = n < 0 ? written(vec) : n;
+		for (i = 0; i < k; i++)
 			got = expand(&vec[i], pages, got, want);
+		if (n < 0) {
+			/* With reset, the pages stored are clean now:
+			 * return them, and the error next time. */
+			if (!reset || !got)
+				return (int)n;
+			atomic_store(&u->pending, (int)n);
+			break;
+		}
 		if (n < VEC || got == want || a.walk_end >= end || a.walk_end <= a.start)
 			break;
+		memset(vec, 0, (size_t)n * sizeof(vec[0]));
 		a.start = a.walk_end;
 	}
 	*count = got;
@@ -189,9 +221,13 @@ static int ua_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 static int ua_reset(struct pw_watch *w, uint64_t start, uint64_t end)
 {
 	struct uffd_async *u = w->priv;
+	int r;
 
 	if (getpid() != u->owner)
 		return -EPERM;
+	r = atomic_exchange(&u->pending, 0);
+	if (r)
+		return r;
 	return protect(u, start, end);
 }
 

@@ -24,7 +24,12 @@
  * watch never delays another one's writers.  The price is one thread (with
  * a small stack) per watch.  The handler runs with every signal blocked:
  * an application handler that wrote to watched memory on that thread
- * would wait for itself.
+ * would wait for itself.  It is also exempt from the soft-dirty backend's
+ * stop of the world (pw_world_exempt_self): the stopping thread may write
+ * to a page this watch protects (its own state on malloc's heap), and only
+ * a running handler can let it go on.  The handler never waits for a
+ * parked thread: the only lock it takes is the watch's, which is held
+ * with every signal blocked, so never by a parked thread.
  *
  * The lock: the handler's "mark, unprotect" and get's "clean, protect" of
  * a page each happen entirely under the watch's mutex, so neither can fall
@@ -32,10 +37,21 @@
  * protect would leave a writable page marked clean: lost writes.)  Callers
  * hold it with signals blocked, so that a signal handler writing to the
  * range cannot wait for a handler that waits for the mutex.  For the same
- * reason the watch's state lives in its own mapping, never in memory a
- * caller could be watching (malloc's heap is watchable); and a thread
- * whose stack is inside a uffd-sync watch must not call get or reset on
- * it.
+ * reason nothing done under it may write to memory a caller could be
+ * watching (malloc's heap is watchable): no allocation, no read() into a
+ * buffer but the stack, no walk of /proc/self/maps.  The watch's state,
+ * and the list of the range's mappings that protecting and populating
+ * need, live in mappings of their own; the list is read when the watch
+ * starts, and again (outside the lock) only when an operation under the
+ * lock fails, since the application may have changed the mappings since.
+ * A thread whose stack is inside a uffd-sync watch must not call get or
+ * reset on it.
+ *
+ * A get with reset that fails after it has already cleaned some pages
+ * (part of the range was unmapped and mapped again, so it can no longer be
+ * protected) returns those pages, successfully, and the next get or reset
+ * returns the error: pages cleaned but never returned would be writes
+ * lost.
  *
  * Kernel writes: the userfaultfd is opened without UFFD_USER_MODE_ONLY
  * where this process may (CAP_SYS_PTRACE, vm.unprivileged_userfaultfd=1 or
@@ -69,7 +85,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -84,7 +102,7 @@
 #define HANDLER_STACK ((size_t)128 * 1024)
 
 struct uffd_sync {
-	pthread_mutex_t lock;	/* the bitmap, and the protection of its pages */
+	pthread_mutex_t lock;	/* the bitmap, the protection of its pages, segs */
 	uint64_t base;		/* the watch's first page */
 	size_t npages;
 	size_t size;		/* of the mapping holding this and the bitmap */
@@ -96,6 +114,10 @@ struct uffd_sync {
 	int pagemap;		/* /proc/self/pagemap, when it shows uffd-wp */
 	pthread_t thread;
 	pid_t owner;		/* the process that started the watch */
+	sem_t ready;		/* the handler has set handler_err */
+	int handler_err;	/* pw_world_exempt_self()'s answer */
+	atomic_int pending;	/* an error for the next get or reset */
+	struct pw_usegs segs;	/* the range's mappings, as last read */
 	uint64_t bits[];	/* one per page: written since its last reset */
 };
 
@@ -183,7 +205,7 @@ static void resolve(struct uffd_sync *s, const struct pw_uffd_msg *m)
 	pthread_mutex_lock(&s->lock);
 	if (page >= s->base && page_index(s, page) < s->npages)
 		set_bit(s, page_index(s, page));
-	r = pw_uffd_wp(s->uffd, page, page + PW_PAGE_SIZE, false);
+	r = pw_uffd_wp(s->uffd, page, page + PW_PAGE_SIZE, false, NULL);
 	pthread_mutex_unlock(&s->lock);
 	/* Unprotecting wakes the writer; if it failed (the range is being
 	 * unregistered), wake it anyway. */
@@ -213,6 +235,11 @@ static void *handler(void *arg)
 	struct uffd_sync *s = arg;
 	struct pollfd pfd[2];
 
+	/* Never parked by a stop of the world (see the top). */
+	s->handler_err = pw_world_exempt_self();
+	sem_post(&s->ready);
+	if (s->handler_err)
+		return NULL;
 	pfd[0].fd = s->uffd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = s->stopfd;
@@ -221,12 +248,14 @@ static void *handler(void *arg)
 		if (poll(pfd, 2, -1) < 0)
 			continue;
 		if (pfd[1].revents)
-			return NULL;
+			break;
 		if (pfd[0].revents & POLLIN)
 			drain(s);
 		else if (pfd[0].revents)
 			pfd[0].fd = -1;	/* a broken descriptor: do not spin */
 	}
+	pw_world_unexempt_self();
+	return NULL;
 }
 
 static int start_handler(struct uffd_sync *s)
@@ -242,17 +271,22 @@ static int start_handler(struct uffd_sync *s)
 	if (r)
 		return -r;
 	pthread_attr_setstacksize(&attr, HANDLER_STACK);
-	/* The new thread inherits this mask: every signal blocked but the
-	 * one that parks threads while a soft-dirty watch resets (it never
-	 * comes while the thread holds the lock: lock() blocks it). */
+	/* The new thread inherits this mask: every signal blocked, the one
+	 * that parks threads included (the handler is exempt instead). */
 	sigfillset(&all);
-	sigdelset(&all, PW_STOP_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&s->thread, &attr, handler, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (r)
 		return -r;
+	/* Started only once it is exempt: -ENOSPC fails the start. */
+	while (sem_wait(&s->ready) && errno == EINTR)
+		;
+	if (s->handler_err) {
+		pthread_join(s->thread, NULL);
+		return s->handler_err;
+	}
 	s->thread_started = true;
 	pthread_setname_np(s->thread, "pagewatch-uffd");
 	return 0;
@@ -274,36 +308,62 @@ static void stop_handler(struct uffd_sync *s)
 
 /* The kernel says ENOENT when part of the range is no longer registered
  * (the application unmapped it and mapped something else there); say
- * EPERM, as PAGEMAP_SCAN's CHECK_WPASYNC does on uffd-async. */
+ * EPERM, as PAGEMAP_SCAN's CHECK_WPASYNC does on uffd-async.  Under the
+ * lock: cut at the mappings of s->segs where the kernel wants that. */
 static int wp(const struct uffd_sync *s, uint64_t start, uint64_t end)
 {
-	int r = pw_uffd_wp(s->uffd, start, end, true);
+	int r = pw_uffd_wp(s->uffd, start, end, true, &s->segs);
 
 	return r == -ENOENT ? -EPERM : r;
 }
 
 /* Entries for the never-touched pages of a range about to be protected,
  * when the kernel cannot mark empty entries (see the top).  anon_only
- * keeps shmem holes from being filled (shmem has markers anyway). */
+ * keeps shmem holes from being filled (shmem has markers anyway).  Under
+ * the lock, or before the handler runs. */
 static int prefault(const struct uffd_sync *s, uint64_t start, uint64_t end, bool anon_only)
 {
 	if (!s->prefault)
 		return 0;
-	return pw_uffd_populate_read(start, end, anon_only);
+	return pw_uffd_populate(start, end, anon_only, &s->segs);
+}
+
+/*
+ * The range's mappings read again, after an operation under the lock
+ * failed (the application may have changed them since they were read):
+ * read outside the lock, since reading allocates and fills malloc'ed
+ * buffers, then swapped in under it.
+ */
+static int refresh_segs(struct uffd_sync *s)
+{
+	struct pw_usegs fresh, stale;
+	sigset_t old;
+	int r = pw_usegs_read(&fresh, s->base, page_addr(s, s->npages));
+
+	if (r)
+		return r;
+	lock(s, &old);
+	stale = s->segs;
+	s->segs = fresh;
+	unlock(s, &old);
+	pw_usegs_free(&stale);
+	return 0;
 }
 
 /*
  * Protect the pages idx[0..n) (ascending), one ioctl per run of adjacent
- * pages, then mark them clean.  Under the lock the handler sees both steps
- * at once, so their order is ours to choose: protecting first means that a
- * failure leaves every bit set, and the pages are reported again rather
- * than lost.  These pages were written, so they have entries; reading them
- * again (prefault mode) only restores what was dropped since.
+ * pages, then mark the run clean; *done is set to how many of them were
+ * (every run before the first failure).  Under the lock the handler sees
+ * both steps at once, so their order is ours to choose: protecting first
+ * means that a failure leaves the run's bits set, and its pages are
+ * reported again rather than lost.  These pages were written, so they have
+ * entries; reading them again (prefault mode) only restores what was
+ * dropped since.
  */
-static int reset_found(struct uffd_sync *s, const size_t *idx, size_t n)
+static int reset_found(struct uffd_sync *s, const size_t *idx, size_t n, size_t *done)
 {
-	size_t i, j;
-	int r;
+	size_t i, j, k;
+	int r = 0;
 
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
@@ -312,14 +372,15 @@ static int reset_found(struct uffd_sync *s, const size_t *idx, size_t n)
 		if (!r)
 			r = wp(s, page_addr(s, idx[i]), page_addr(s, idx[j - 1] + 1));
 		if (r)
-			return r;
+			break;
+		for (k = i; k < j; k++)
+			clear_bit(s, idx[k]);
 	}
-	for (i = 0; i < n; i++)
-		clear_bit(s, idx[i]);
-	return 0;
+	*done = i;
+	return r;
 }
 
-static int reset_range(struct uffd_sync *s, uint64_t start, uint64_t end)
+static int reset_range_locked(struct uffd_sync *s, uint64_t start, uint64_t end)
 {
 	sigset_t old;
 	int r;
@@ -331,6 +392,17 @@ static int reset_range(struct uffd_sync *s, uint64_t start, uint64_t end)
 	if (!r)
 		clear_bits(s, page_index(s, start), page_index(s, end));
 	unlock(s, &old);
+	return r;
+}
+
+/* Protecting again is harmless, so a failure is simply retried once with
+ * the mappings read again. */
+static int reset_range(struct uffd_sync *s, uint64_t start, uint64_t end)
+{
+	int r = reset_range_locked(s, start, end);
+
+	if (r && !refresh_segs(s))
+		r = reset_range_locked(s, start, end);
 	return r;
 }
 
@@ -347,6 +419,8 @@ static struct uffd_sync *state_new(const struct pw_watch *w)
 	if (s == MAP_FAILED)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
+	sem_init(&s->ready, 0, 0);
+	atomic_init(&s->pending, 0);
 	s->base = w->start;
 	s->npages = npages;
 	s->size = size;
@@ -374,6 +448,8 @@ static void teardown(struct uffd_sync *s, uint64_t start, uint64_t end)
 		close(s->stopfd);
 	if (s->pagemap >= 0)
 		close(s->pagemap);
+	pw_usegs_free(&s->segs);
+	sem_destroy(&s->ready);
 	pthread_mutex_destroy(&s->lock);
 	munmap(s, s->size);
 }
@@ -428,7 +504,9 @@ static int arm(struct uffd_sync *s, const struct pw_useg *segs, size_t n,
 	if (r)
 		return r;
 	s->registered = true;
-	r = start_handler(s);
+	r = pw_usegs_set(&s->segs, segs, n);
+	if (!r)
+		r = start_handler(s);
 	if (!r)
 		r = pw_uffd_split_thp(s->uffd, start, end);
 	if (!r)
@@ -437,7 +515,7 @@ static int arm(struct uffd_sync *s, const struct pw_useg *segs, size_t n,
 		return r;
 	/* Every page clean, whatever the handler saw during the start. */
 	lock(s, &old);
-	r = pw_uffd_wp(s->uffd, start, end, true);
+	r = pw_uffd_wp(s->uffd, start, end, true, &s->segs);
 	memset(s->bits, 0, (s->npages + 63) / 64 * 8);
 	if (!r)
 		open_pagemap(s);
@@ -507,33 +585,51 @@ static int merge_pagemap(struct uffd_sync *s, size_t from, size_t to)
  * clean, under the lock; store into pages outside it, since pages may
  * itself lie in the watched range and a write there must be free to
  * fault.  Each page is reported and cleaned atomically, as PAGEMAP_SCAN
- * does it (S32).
+ * does it (S32).  A failure is retried once with the range's mappings read
+ * again; if it persists after pages were cleaned, those are returned and
+ * the error kept for the next call (see the top).
  */
 static int us_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 		  void **pages, size_t *count)
 {
 	struct uffd_sync *s = w->priv;
-	size_t idx[CHUNK], want = *count, got = 0, n, k, j, stop;
+	size_t idx[CHUNK], want = *count, got = 0, n, k, j, stop, done;
 	size_t i = page_index(s, start), to = page_index(s, end);
+	bool retried = false;
 	sigset_t old;
-	int r = 0;
+	int r;
 
 	if (getpid() != s->owner)
 		return -EPERM;
+	r = atomic_exchange(&s->pending, 0);
+	if (r)
+		return r;
 	while (got < want && i < to) {
 		k = want - got < CHUNK ? want - got : CHUNK;
 		stop = to - i < CHUNK ? to : i + CHUNK;
 		lock(s, &old);
 		r = merge_pagemap(s, i, stop);
 		n = r ? 0 : find_set(s, i, stop, idx, k);
+		done = n;
 		if (reset && n)
-			r = reset_found(s, idx, n);
+			r = reset_found(s, idx, n, &done);
 		unlock(s, &old);
-		if (r)
-			break;
-		for (j = 0; j < n; j++)
+		for (j = 0; j < done; j++)
 			pages[got++] = (void *)(uintptr_t)page_addr(s, idx[j]);
+		if (r) {
+			if (retried || refresh_segs(s))
+				break;
+			retried = true;
+			r = 0;
+			if (done)
+				i = idx[done - 1] + 1;
+			continue;
+		}
 		i = n == k ? idx[n - 1] + 1 : stop;
+	}
+	if (r && reset && got) {
+		atomic_store(&s->pending, r);
+		r = 0;
 	}
 	*count = got;
 	return r;
@@ -542,9 +638,13 @@ static int us_get(struct pw_watch *w, uint64_t start, uint64_t end, bool reset,
 static int us_reset(struct pw_watch *w, uint64_t start, uint64_t end)
 {
 	struct uffd_sync *s = w->priv;
+	int r;
 
 	if (getpid() != s->owner)
 		return -EPERM;
+	r = atomic_exchange(&s->pending, 0);
+	if (r)
+		return r;
 	return reset_range(s, start, end);
 }
 

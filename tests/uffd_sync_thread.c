@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uffd-sync's handler threads: one per watch, named pagewatch-uffd, with
- * every signal blocked, gone after pw_watch_stop (counted by name in
- * /proc/self/task).  uffd-async has none.  Stopping a watch while another
- * thread keeps writing into it (and is often waiting for the handler at
- * that moment) neither hangs that thread nor loses its writes.
+ * every signal blocked (the stop-the-world one too), gone after
+ * pw_watch_stop (counted by name in /proc/self/task).  uffd-async has
+ * none.  Stopping a watch while another thread keeps writing into it (and
+ * is often waiting for the handler at that moment) neither hangs that
+ * thread nor loses its writes.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "testlib.h"
 
 #define N 64
@@ -97,6 +99,8 @@ static void check_handler(long tid)
 	CHECK((mask >> (SIGSEGV - 1) & 1) && (mask >> (SIGUSR1 - 1) & 1) &&
 	      (mask >> (SIGINT - 1) & 1) && (mask >> (SIGRTMIN - 1) & 1),
 	      "handler's blocked signals %llx", mask);
+	/* Exempt from the stop of the world instead of parked by it. */
+	CHECK(mask >> (PW_STOP_SIGNAL - 1) & 1, "handler takes the stop signal: %llx", mask);
 }
 
 static char *mem;
