@@ -177,7 +177,10 @@ int pw_watch_start(struct pw_watch **out, void *addr, size_t len, enum pw_backen
  * write that races with the call is either returned now or by a later call,
  * never lost. addr and len are rounded outward to whole pages; the range
  * must lie inside the watch (-EINVAL otherwise); len 0, *count 0, NULL pages
- * or NULL count: -EINVAL. */
+ * or NULL count: -EINVAL. On error *count is unchanged, except that on
+ * uffd-async and uffd-sync a PW_WATCH_RESET call that fails after cleaning
+ * some pages returns those pages with 0 (*count set), and the next get or
+ * reset on this watch returns the error. */
 int pw_watch_get(struct pw_watch *w, void *addr, size_t len, unsigned flags,
 		 void **pages, size_t *count);
 
