@@ -16,14 +16,17 @@ LDLIBS      := -lpthread
 EXE_LDFLAGS ?=
 
 # make check SANITIZE=address,undefined | SANITIZE=thread: everything
-# instrumented, in a build directory of its own; any report fails.
+# instrumented, in a build directory of its own; any report fails.  Every
+# sanitizer exits 66 after its first report, so that a report cannot pass
+# for an exit status a test expects (the tool's 1, a child's 1).  Tests a
+# sanitizer cannot follow skip, saying why (t_skip_under_sanitizer).
 comma       := ,
 ifdef SANITIZE
 B           ?= build-$(subst $(comma),-,$(SANITIZE))
 SAN         := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-export ASAN_OPTIONS  ?= abort_on_error=0:detect_leaks=1:halt_on_error=1
-export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
-export TSAN_OPTIONS  ?= halt_on_error=1:second_deadlock_stack=1
+export ASAN_OPTIONS  ?= abort_on_error=0:detect_leaks=1:halt_on_error=1:exitcode=66
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1:exitcode=66
+export TSAN_OPTIONS  ?= halt_on_error=1:second_deadlock_stack=1:exitcode=66
 export PAGEWATCH_SANITIZE := $(SANITIZE)
 endif
 B           ?= build
@@ -82,22 +85,87 @@ $(B)/tests/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(B)/libpagewatch.a $(wildcard to
 	$(CC) $(EXE_CFLAGS) -Isrc -Itools $(CFLAGS) $(LDFLAGS) $(EXE_LDFLAGS) \
 		-DCORPUS_DIR='"fuzz/corpus/$*"' -o $@ $< fuzz/replay.c $(B)/libpagewatch.a $(LDLIBS)
 
-# libFuzzer (clang): each target for FUZZ_SECONDS, library instrumented too.
+# libFuzzer (clang): each target for FUZZ_SECONDS, the library instrumented
+# too.  FUZZ_EXTRA_<target> adds sources to one target (fuzz_tool_args
+# compiles the tool's parsers into itself: no main() to clash).  A crash
+# fails the run and leaves its input in $(B)/fuzz/<target>-crash-*: once
+# fixed, copy it into fuzz/corpus/<target>/, which make check replays.
 FUZZ_SECONDS ?= 30
 FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=undefined -Iinclude -Isrc -Itools
 .PHONY: fuzz
-fuzz:
-	@mkdir -p $(B)/fuzz
+fuzz: $(FUZZERS:%=$(B)/fuzz/%)
 	@set -e; for t in $(FUZZERS); do \
 		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
-		$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-			-fno-sanitize-recover=undefined -Iinclude -Isrc -Itools \
-			-o $(B)/fuzz/$$t fuzz/fuzz_$$t.c $(LIB_SRCS) $(FUZZ_EXTRA_$$t) -lpthread; \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
-		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		if ! $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus-$$t fuzz/corpus/$$t \
-			2>&1 | tail -n 12; \
+			>$(B)/fuzz/$$t.log 2>&1; then \
+			tail -n 60 $(B)/fuzz/$$t.log; \
+			echo "fuzz $$t: FAILED; the input is in $(B)/fuzz/$$t-crash-*;" \
+				"once fixed, add it to fuzz/corpus/$$t/"; \
+			exit 1; \
+		fi; \
+		grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added))' \
+			$(B)/fuzz/$$t.log; \
 	done
+
+$(B)/fuzz/%: fuzz/fuzz_%.c $(LIB_SRCS) src/internal.h src/kabi.h include/pagewatch.h \
+		$(wildcard tools/*.c tools/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(FUZZ_EXTRA_$*) -lpthread
+
+# make lint: cppcheck (.cppcheck-suppressions.xml) and clang-tidy
+# (.clang-tidy) over src/ and tools/; any finding fails.  Each file's
+# clang-tidy verdict is kept in $(B)/lint until it or a header changes.
+CPPCHECK    ?= cppcheck
+CLANG_TIDY  ?= clang-tidy
+LINT_SRCS   := $(LIB_SRCS) $(TOOL_SRCS)
+.PHONY: lint lint-cppcheck lint-tidy
+lint: lint-cppcheck lint-tidy
+
+lint-cppcheck:
+	$(CPPCHECK) -q --std=c11 --platform=unix64 --library=posix \
+		--enable=warning,style,performance,portability --inline-suppr \
+		--suppress-xml=.cppcheck-suppressions.xml --error-exitcode=1 \
+		--template='{file}:{line}: {severity}: {message} [{id}]' \
+		-Iinclude -Isrc -Itools src tools
+
+lint-tidy: $(LINT_SRCS:%.c=$(B)/lint/%.tidy)
+
+$(B)/lint/%.tidy: %.c .clang-tidy $(wildcard include/*.h src/*.h tools/*.h)
+	@mkdir -p $(@D)
+	@echo "clang-tidy $<"
+	@$(CLANG_TIDY) --quiet $< -- -std=c11 -Iinclude -Isrc -Itools >$@.log 2>&1 || \
+		{ grep -v 'warnings generated' $@.log; exit 1; }
+	@touch $@
+
+# make stress: the long runs, STRESS_SECONDS each -- the lost-writes stress
+# on each write-watch backend this kernel has, uffd_stress (each uffd
+# configuration), and a process that exits, execs and unmaps while
+# pagewatch and pw_scan read it (stress_tool_race).  make check runs the
+# same programs for a few seconds.
+STRESS_SECONDS ?= 60
+.PHONY: stress
+stress: all $(B)/tests/watch_stress $(B)/tests/uffd_stress $(B)/tests/stress_tool_race
+	@set -e; export PW_BUILD=$(B) PW_STRESS_SECONDS=$(STRESS_SECONDS); \
+	limit=$$(( $(STRESS_SECONDS) * 4 + 120 )); \
+	run() { \
+		echo "== $$*"; rc=0; timeout -k 5 $$limit "$$@" || rc=$$?; \
+		case $$rc in \
+		0) ;; \
+		77) echo "   skipped: not available here" ;; \
+		124) echo "FAIL: $$* did not finish in $$limit s"; exit 1 ;; \
+		*) echo "FAIL: $$* (exit $$rc)"; exit 1 ;; \
+		esac; \
+	}; \
+	for be in uffd-async uffd-sync soft-dirty mprotect; do \
+		run env PAGEWATCH_BACKEND=$$be $(B)/tests/watch_stress; \
+	done; \
+	run $(B)/tests/uffd_stress; \
+	run $(B)/tests/stress_tool_race; \
+	echo "stress: done"
 
 $(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libpagewatch.a
 	@mkdir -p $(@D)
@@ -117,9 +185,9 @@ check: tests header-check install-check
 # against the static library, and an installed header + shared library.
 install-check: all
 	@rm -rf $(B)/install-check && mkdir -p $(B)/install-check
-	$(CC) -Iinclude examples/writewatch.c $(B)/libpagewatch.a -lpthread -o $(B)/install-check/static
+	$(CC) $(SAN) -Iinclude examples/writewatch.c $(B)/libpagewatch.a -lpthread -o $(B)/install-check/static
 	@$(MAKE) -s install PREFIX=/usr DESTDIR=$(CURDIR)/$(B)/install-check/root >/dev/null
-	$(CC) -I$(B)/install-check/root/usr/include examples/writewatch.c \
+	$(CC) $(SAN) -I$(B)/install-check/root/usr/include examples/writewatch.c \
 		-L$(B)/install-check/root/usr/lib -lpagewatch -o $(B)/install-check/shared
 	@LD_LIBRARY_PATH=$(B)/install-check/root/usr/lib $(B)/install-check/shared >/dev/null
 	@$(B)/install-check/static >/dev/null

@@ -23,11 +23,8 @@
 #define BUDGET_NS	5000000000LL	/* stop early rather than run past 5 s */
 #define RPAGES		256		/* the child's churning area */
 #define VEC		64
-/* Scans start above AddressSanitizer's shadow (which ends at
- * 0x10007fff8000): the emulation reads pagemap for every page of every
- * mapping, and terabytes of shadow would take minutes in a SANITIZE build.
- * Everything else a process maps lies above it. */
-#define LOW		0x100080000000ULL
+/* "The whole space" starts above any sanitizer's shadow (t_low_user). */
+#define LOW	t_low_user()
 
 static const char *volatile step = "start";
 static volatile int round_no;

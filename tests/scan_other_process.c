@@ -18,12 +18,8 @@
 #include "testlib.h"
 
 #define NP	20	/* pages of the layout */
-/* "The whole space" starts above AddressSanitizer's shadow (which ends at
- * 0x10007fff8000): the emulation reads pagemap for every page of every
- * mapping, and terabytes of shadow would take minutes in a SANITIZE build.
- * Everything else a process maps (program, heap, libraries, mmap, stack)
- * lies above it. */
-#define LOW	0x100080000000ULL
+/* "The whole space" starts above any sanitizer's shadow (t_low_user). */
+#define LOW	t_low_user()
 
 /*
  * The child's layout, in pages from R:

@@ -116,8 +116,14 @@ struct pw_watch *t_watch(void *addr, size_t len)
 {
 	struct pw_watch *w;
 	const char *be = getenv("PAGEWATCH_BACKEND");
-	int r = pw_watch_start(&w, addr, len, PW_BACKEND_AUTO);
+	int r;
 
+	/* soft-dirty parks the other threads with a signal around each
+	 * read-and-clear; TSan's background thread blocks them all. */
+	if (be && !strcmp(be, "soft-dirty"))
+		t_skip_under_sanitizer("thread", "soft-dirty stops the world with a signal, "
+				       "which TSan's background thread blocks (-EAGAIN)");
+	r = pw_watch_start(&w, addr, len, PW_BACKEND_AUTO);
 	if (r == -EOPNOTSUPP)
 		t_skip("write-watch backend '%s' is not available on this kernel",
 		       be && *be ? be : "auto");
@@ -452,4 +458,86 @@ uint64_t t_raw_categories(void)
 			known |= 1ULL << i;
 	}
 	return known;
+}
+
+/* ---- sanitizers ---- */
+
+#if defined(__SANITIZE_THREAD__)
+#define T_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define T_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define T_ASAN 1
+#endif
+#endif
+
+#ifdef T_TSAN
+/* ThreadSanitizer's dynamic annotations (in its runtime, gcc's and clang's). */
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+#endif
+
+int t_under_sanitizer(const char *san)
+{
+	const char *env = getenv("PAGEWATCH_SANITIZE");
+	size_t n = strlen(san);
+
+#ifdef T_TSAN
+	if (!strcmp(san, "thread"))
+		return 1;
+#endif
+#ifdef T_ASAN
+	if (!strcmp(san, "address"))
+		return 1;
+#endif
+	/* A comma-separated list: "address,undefined". */
+	while (env && *env) {
+		if (!strncmp(env, san, n) && (env[n] == ',' || env[n] == '\0'))
+			return 1;
+		env = strchr(env, ',');
+		if (env)
+			env++;
+	}
+	return 0;
+}
+
+void t_skip_under_sanitizer(const char *san, const char *why)
+{
+	if (t_under_sanitizer(san))
+		t_skip("not run under the %s sanitizer: %s", san, why);
+}
+
+void t_racy_copy(void *dst, const void *src, size_t len)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+void t_racy_begin(void)
+{
+#ifdef T_TSAN
+	AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+#endif
+}
+
+void t_racy_end(void)
+{
+#ifdef T_TSAN
+	AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+#endif
+}
+
+uint64_t t_low_user(void)
+{
+	return t_under_sanitizer("thread") ? 0x7e8000000000ULL : 0x100080000000ULL;
 }

@@ -148,4 +148,37 @@ void t_each_uffd_backend(void (*fn)(enum pw_backend backend, const char *name));
 uint64_t t_raw_categories(void);
 int t_uffd_start(struct pw_watch **w, void *p, size_t len, const struct t_uffd_cfg *c);
 
+/* ---- sanitizers (make check SANITIZE=...) ---- */
+/* Whether this run is instrumented with sanitizer san ("address",
+ * "undefined", "thread"): the compiler says so, or PAGEWATCH_SANITIZE
+ * (exported by the Makefile) names it. */
+int t_under_sanitizer(const char *san);
+/* Skip (exit 77) saying why, when running under sanitizer san. */
+void t_skip_under_sanitizer(const char *san, const char *why);
+
+/* Deliberate races in the stress tests (writers against a copying reader),
+ * in a form ThreadSanitizer accepts: aligned words stored and loaded as
+ * relaxed atomics, which compile to plain moves. */
+static inline void t_racy_store64(void *p, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
+}
+/* memcpy from memory other threads write concurrently: relaxed atomic
+ * 8-byte loads (src and len 8-byte aligned). */
+void t_racy_copy(void *dst, const void *src, size_t len);
+/* Around a deliberately racing write ThreadSanitizer cannot see as atomic:
+ * one by the kernel (read() into watched memory), a store straddling two
+ * pages, or one racing with the library's memcpy (a snapshot restore).
+ * Under TSan the accesses in between are not checked; elsewhere nothing. */
+void t_racy_begin(void);
+void t_racy_end(void);
+/* Where tests' "whole address space" scans start: above the shadow
+ * memory of AddressSanitizer (it ends at 0x10007fff8000), and under
+ * ThreadSanitizer above its shadow, meta and allocator reservations (tens
+ * of TiB up to 0x7e8000000000): the emulation reads pagemap for every page
+ * of every mapping, and terabytes would take hours.  What the tests map
+ * (mmap, libraries, stack) lies above it; without TSan, the program and
+ * its heap too. */
+uint64_t t_low_user(void);
+
 #endif

@@ -765,6 +765,13 @@ int main(void)
 	const char *dir = getenv("PW_BUILD");
 	uint64_t native, emulated;
 
+	/* The tool is single-threaded (nothing for TSan to find there, and
+	 * ASan covers it); and an instrumented tool or test maps ~100 TiB of
+	 * TSan shadow, which the emulated backend's whole-space scans would
+	 * read page by page through pagemap for hours. */
+	t_skip_under_sanitizer("thread", "the single-threaded tool's emulated whole-space "
+			       "scans would read ~100 TiB of TSan shadow through pagemap");
+
 	snprintf(tool_path, sizeof(tool_path), "%s/pagewatch", dir && *dir ? dir : "build");
 	tool_fd = open(tool_path, O_RDONLY | O_CLOEXEC);
 	if (tool_fd < 0) {

@@ -55,10 +55,12 @@ static void *writer(void *arg)
 		v = ((uint64_t)seed << 24) ^ (uint64_t)n;
 		if (n % 5 == 0 && page + 1 < N) {
 			off = page * PAGE + PAGE - 4;	/* 8 bytes over an edge */
+			t_racy_begin();
 			memcpy(mem + off, &v, sizeof(v));
+			t_racy_end();
 		} else {
 			off = ((size_t)rand_r(&seed) % (PAGE / 8)) * 8;
-			((volatile uint64_t *)(mem + page * PAGE))[off / 8] = v;
+			t_racy_store64(mem + page * PAGE + off, v);
 		}
 		n++;
 	}
@@ -70,6 +72,7 @@ static void *kernel_writer(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg;
 	char buf[24];
+	ssize_t got;
 	int fds[2];
 	long n = 0;
 
@@ -87,8 +90,14 @@ static void *kernel_writer(void *arg)
 			break;
 		}
 		memset(buf, (int)(n & 0x7f) + 1, sizeof(buf));
-		if (write(fds[1], buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
-		    read(fds[0], mem + off, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+		if (write(fds[1], buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+			got = -1;
+		} else {
+			t_racy_begin();		/* the kernel writes */
+			got = read(fds[0], mem + off, sizeof(buf));
+			t_racy_end();
+		}
+		if (got != (ssize_t)sizeof(buf)) {
 			fprintf(stderr, "kernel writer: %s\n", strerror(errno));
 			t_failures++;
 			break;
@@ -119,7 +128,7 @@ static long collect(size_t from, size_t to, size_t batch)
 			return total;
 		}
 		for (i = 0; i < n; i++)
-			memcpy(replica + ((char *)pages[i] - mem), pages[i], PAGE);
+			t_racy_copy(replica + ((char *)pages[i] - mem), pages[i], PAGE);
 		total += (long)n;
 		if (n < batch)
 			break;
@@ -138,7 +147,7 @@ static void reset_and_copy(size_t from, size_t to)
 		t_failures++;
 		return;
 	}
-	memcpy(replica + from * PAGE, mem + from * PAGE, (to - from) * PAGE);
+	t_racy_copy(replica + from * PAGE, mem + from * PAGE, (to - from) * PAGE);
 }
 
 static double seconds_since(const struct timespec *t0)

@@ -36,7 +36,10 @@ static void *writer(void *arg)
 			return NULL;
 		for (k = atomic_load(&delay); k > 0; k--)
 			__asm__ volatile("" ::: "memory");
+		/* Races with the restore's memcpy on purpose: unchecked by TSan. */
+		t_racy_begin();
 		*(volatile unsigned *)(m + TARGET) = v;
+		t_racy_end();
 		pthread_barrier_wait(&done);
 	}
 }

@@ -30,7 +30,7 @@ static void *writer(void *arg)
 		size_t page = rand_r(&seed) % N, off = rand_r(&seed) % (PAGE / 8);
 
 		/* Words, so that each write is one store. */
-		((volatile uint64_t *)(mem + page * PAGE))[off] = ((uint64_t)seed << 20) ^ (uint64_t)n;
+		t_racy_store64(mem + page * PAGE + off * 8, ((uint64_t)seed << 20) ^ (uint64_t)n);
 		n++;
 	}
 	atomic_fetch_add(&writes, n);
@@ -57,7 +57,7 @@ static long collect(void)
 		for (i = 0; i < n; i++) {
 			size_t off = (size_t)((char *)pages[i] - mem);
 
-			memcpy(replica + off, pages[i], PAGE);
+			t_racy_copy(replica + off, pages[i], PAGE);
 		}
 		total += (long)n;
 		if (n < BATCH)

@@ -107,6 +107,8 @@ static int take_arg(struct tool_args *st, const struct tool_opt *o, const char *
 	return o->id;
 }
 
+/* It recurses once at most: past "--", which sets no_more_opts.
+ * NOLINTNEXTLINE(misc-no-recursion) */
 int tool_next_opt(struct tool_args *st, const struct tool_opt *opts,
 		  const char *usage, const char **arg)
 {
@@ -425,8 +427,9 @@ void tool_human_size(uint64_t bytes, char *buf, size_t len)
 	else if (tenths < 1000)
 		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%c", tenths / 10,
 			 tenths % 10, units[u]);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", (tenths + 5) / 10, units[u]);
+	else	/* whole units, rounded from the bytes: 101.45K is 101K */
+		snprintf(buf, len, "%" PRIu64 "%c", bytes / unit + (bytes % unit >= unit / 2),
+			 units[u]);
 }
 
 /* The length of the valid UTF-8 sequence at s, or 0. */
