@@ -414,4 +414,87 @@ static inline void bench_csv_row(FILE *f, const char *bench, const char *layout,
 	fprintf(f, "\"\n");
 }
 
+/* ---- additions for benchmarks with an untimed set-up per sample ---- */
+
+/*
+ * One sample of a single call of fn, preceded by an untimed call of prep
+ * that sets the stage (a reset before timing writes, the writes before
+ * timing their collection).  Taken again, prep included, while the thread
+ * was preempted during fn, as bench_sample_quiet does; q NULL takes one
+ * attempt and does not look: for operations that wait by design (a write
+ * resolved by another thread), whose CPU share says nothing.
+ */
+static inline int bench_sample_prepared(bench_fn prep, bench_fn fn, void *ctx,
+					struct bench_quiet *q, uint64_t *ns)
+{
+	double best_share = -1;
+	unsigned t;
+	int r;
+
+	*ns = 0;
+	for (t = 0;; t++) {
+		uint64_t wall, cpu;
+		double share;
+
+		r = prep ? prep(ctx) : 0;
+		if (r)
+			return r;
+		r = bench_sample(fn, ctx, 1, &wall, q ? &cpu : NULL);
+		if (r)
+			return r;
+		if (!q) {
+			*ns = wall;
+			return 0;
+		}
+		share = wall ? (double)cpu / (double)wall : 1.0;
+		if (share > best_share) {
+			best_share = share;
+			*ns = wall;
+		}
+		if (best_share >= BENCH_QUIET_SHARE)
+			return 0;
+		if (t + 1 >= q->tries || q->retried >= q->budget)
+			break;
+		q->retried++;
+	}
+	q->disturbed++;
+	return 0;
+}
+
+/* Statistics of the paired ratios num[i] / den[i], i < n (pairs with a
+ * zero denominator are left out); scratch holds n doubles. */
+static inline void bench_ratio_stats(const double *num, const double *den, size_t n,
+				     double *scratch, struct bench_stats *s)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (den[i] > 0)
+			scratch[k++] = num[i] / den[i];
+	bench_stats_of(scratch, k, s);
+}
+
+/* A small deterministic generator (xorshift64*); *s must not be 0. */
+static inline uint64_t bench_rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* "met", "MISSED", or "smoke" (tiny sizes are not judged) for a median
+ * against a ceiling (at_most) or a floor. */
+static inline const char *bench_verdict(double median, double target, bool at_most, bool smoke)
+{
+	if (smoke)
+		return "smoke";
+	if (at_most ? median <= target : median >= target)
+		return "met";
+	return "MISSED";
+}
+
 #endif /* PW_BENCH_H */
