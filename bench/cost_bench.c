@@ -2443,6 +2443,14 @@ static void summary(void)
 	printf("\n");
 }
 
+static void part_done(const char *name, int r)
+{
+	if (!r)
+		return;
+	printf("_%s: not measured on this kernel (%s)._\n\n", name, strerror(-r));
+	fprintf(stderr, "cost_bench: %s: %s\n", name, strerror(-r));
+}
+
 int main(int argc, char **argv)
 {
 	char *args[64];
@@ -2520,16 +2528,20 @@ int main(int argc, char **argv)
 	       R.env.cpus, R.env.cpu, R.env.kernel, R.env.thp);
 
 #define PART(name) (!only || !strcmp(only, name))
-	r = PART("scan") ? bench_scan() : 0;
-	if (!r && PART("arm"))
-		r = bench_arm();
-	if (!r && PART("track"))
-		r = bench_track();
-	if (!r && PART("cycle"))
-		r = bench_cycle();
-	if (!r && PART("placement"))
-		r = bench_placement();
-	if (!r && !only)
+	/* A part this kernel cannot run (a mechanism it lacks) is reported,
+	 * not fatal: the others still measure. */
+	r = 0;
+	if (PART("scan"))
+		part_done("scan", bench_scan());
+	if (PART("arm"))
+		part_done("arm", bench_arm());
+	if (PART("track"))
+		part_done("track", bench_track());
+	if (PART("cycle"))
+		part_done("cycle", bench_cycle());
+	if (PART("placement"))
+		part_done("placement", bench_placement());
+	if (!only)
 		summary();
 #undef PART
 	printf("Samples taken again because the thread was preempted (another process ran): "
