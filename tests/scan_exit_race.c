@@ -41,27 +41,13 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ---- the child: many small mappings that split and merge, then exit ---- */
-
-static unsigned rnd(unsigned *s)
-{
-	*s = *s * 1103515245u + 12345u;
-	return *s >> 8;
-}
 
 static _Noreturn void child(unsigned seed, long long life_ns)
 {
 	static const int prots[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE };
 	unsigned char prot[RPAGES];
-	long long t0 = now_ns();
+	long long t0 = t_now_ns();
 	char *r = mmap(NULL, RPAGES * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned i, len, k;
 
@@ -75,15 +61,15 @@ static _Noreturn void child(unsigned seed, long long life_ns)
 		if (prot[i] == 2)
 			r[i * PAGE] = 1;
 	}
-	while (now_ns() - t0 < life_ns) {
-		i = rnd(&seed) % RPAGES;
-		len = 1 + rnd(&seed) % 8;
+	while (t_now_ns() - t0 < life_ns) {
+		i = t_rnd(&seed) % RPAGES;
+		len = 1 + t_rnd(&seed) % 8;
 		if (i + len > RPAGES)
 			len = RPAGES - i;
-		switch (rnd(&seed) % 4) {
+		switch (t_rnd(&seed) % 4) {
 		case 0:
 		case 1:
-			k = rnd(&seed) % 3;
+			k = t_rnd(&seed) % 3;
 			mprotect(r + i * PAGE, len * PAGE, prots[k]);
 			memset(prot + i, (int)k, len);
 			break;
@@ -238,7 +224,7 @@ static int scan_round(struct pw_space *sp, uint64_t cats)
 
 int main(void)
 {
-	long long t_start = now_ns();
+	long long t_start = t_now_ns();
 	int rounds = 0, opened = 0, esrch = 0, r;
 
 	signal(SIGALRM, on_alarm);
@@ -252,7 +238,7 @@ int main(void)
 		struct pw_space *sp = NULL;
 		pid_t pid;
 
-		if (now_ns() - t_start > BUDGET_NS)
+		if (t_now_ns() - t_start > BUDGET_NS)
 			break;
 		alarm(5);
 		step = "fork";
@@ -263,7 +249,7 @@ int main(void)
 			alarm(0);
 			child(seed, kill_it ? 1000000000LL : life);
 		}
-		t0 = now_ns();
+		t0 = t_now_ns();
 		step = "pw_space_open";
 		r = pw_space_open(&sp, pid, 0);
 		if (r == -EOPNOTSUPP) {
@@ -281,7 +267,7 @@ int main(void)
 			 * was reaped, through the same open space. */
 			while (after < 3) {
 				esrch += scan_round(sp, cats);
-				if (kill_it && now_ns() - t0 > life) {
+				if (kill_it && t_now_ns() - t0 > life) {
 					kill(pid, SIGKILL);
 					kill_it = 0;
 				}
@@ -310,6 +296,6 @@ int main(void)
 	if (rounds < 10)
 		CHECK(0, "only %d rounds in the time budget", rounds);
 	fprintf(stderr, "%d rounds, %d spaces opened, %d ESRCH answers, %.2f s\n", rounds, opened,
-		esrch, (double)(now_ns() - t_start) / 1e9);
+		esrch, (double)(t_now_ns() - t_start) / 1e9);
 	t_done();
 }

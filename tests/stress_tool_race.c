@@ -56,20 +56,6 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static unsigned rnd(unsigned *s)
-{
-	*s = *s * 1103515245u + 12345u;
-	return *s >> 8;
-}
-
 /* ---- the target ---- */
 
 /* Unmap, remap (private or shared), drop, protect and write pieces of the
@@ -79,7 +65,7 @@ static _Noreturn void target(int report, enum target_mode mode, unsigned seed,
 			     long long life_ns, const char *self)
 {
 	static const int prots[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE };
-	long long t0 = now_ns();
+	long long t0 = t_now_ns();
 	char *a = mmap(NULL, ARENA * PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t addr = (uintptr_t)a;
@@ -91,12 +77,12 @@ static _Noreturn void target(int report, enum target_mode mode, unsigned seed,
 		a[i * PAGE] = 1;
 	if (write(report, &addr, sizeof(addr)) != sizeof(addr))
 		_exit(2);
-	while (mode == T_KILLED || now_ns() - t0 < life_ns) {
-		i = rnd(&seed) % ARENA;
-		len = 1 + rnd(&seed) % 32;
+	while (mode == T_KILLED || t_now_ns() - t0 < life_ns) {
+		i = t_rnd(&seed) % ARENA;
+		len = 1 + t_rnd(&seed) % 32;
 		if (i + len > ARENA)
 			len = ARENA - i;
-		switch (rnd(&seed) % 6) {
+		switch (t_rnd(&seed) % 6) {
 		case 0:
 			munmap(a + i * PAGE, len * PAGE);
 			break;
@@ -112,7 +98,7 @@ static _Noreturn void target(int report, enum target_mode mode, unsigned seed,
 			madvise(a + i * PAGE, len * PAGE, MADV_DONTNEED);
 			break;
 		case 4:
-			mprotect(a + i * PAGE, len * PAGE, prots[rnd(&seed) % 3]);
+			mprotect(a + i * PAGE, len * PAGE, prots[t_rnd(&seed) % 3]);
 			break;
 		default:
 			/* A fresh writable page, written. */
@@ -207,11 +193,11 @@ static void library_scans(struct pw_space *sp, uint64_t arena, unsigned *seed)
 
 	/* The arena, masks at random among what the backend reports. */
 	step = emulated ? "pw_scan (emulated)" : "pw_scan (native)";
-	a = t_arg((void *)(uintptr_t)arena, ARENA, vec, 1 + rnd(seed) % VEC);
-	a.category_mask = cats & rnd(seed) & (PW_PAGE_PRESENT | PW_PAGE_WRITTEN);
-	a.category_inverted = a.category_mask & rnd(seed);
-	a.return_mask = cats & rnd(seed);
-	a.max_pages = rnd(seed) % 4 ? 0 : rnd(seed) % 200;
+	a = t_arg((void *)(uintptr_t)arena, ARENA, vec, 1 + t_rnd(seed) % VEC);
+	a.category_mask = cats & t_rnd(seed) & (PW_PAGE_PRESENT | PW_PAGE_WRITTEN);
+	a.category_inverted = a.category_mask & t_rnd(seed);
+	a.return_mask = cats & t_rnd(seed);
+	a.max_pages = t_rnd(seed) % 4 ? 0 : t_rnd(seed) % 200;
 	r = pw_scan(sp, &a);
 	check_scan(step, &a, r, vec);
 
@@ -262,7 +248,7 @@ static void tool_start(struct tool_run *t, pid_t pid, uint64_t arena, unsigned *
 {
 	int out[2], err[2], argc = 0, i;
 	char num[64];
-	unsigned pick = rnd(seed);
+	unsigned pick = t_rnd(seed);
 	bool maps = pick % 3 == 0, whole = pick % 3 == 1;
 	bool native = pick & 8;
 
@@ -315,41 +301,19 @@ static void tool_start(struct tool_run *t, pid_t pid, uint64_t arena, unsigned *
 	t->err = err[0];
 }
 
-static int slurp(int fd, char **buf, size_t *len, size_t *cap)
-{
-	ssize_t n;
-
-	if (*cap - *len < 4096) {
-		char *b = realloc(*buf, *cap * 2 + 4096);
-
-		if (!b)
-			return -1;
-		*buf = b;
-		*cap = *cap * 2 + 4096;
-	}
-	do
-		n = read(fd, *buf + *len, *cap - *len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1;
-	*len += (size_t)n;
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
 /* Wait for the tool; check its exit status and what it printed. */
 static void tool_finish_run(struct tool_run *t)
 {
 	struct pollfd p[2] = { { t->out, POLLIN, 0 }, { t->err, POLLIN, 0 } };
 	char *out = calloc(1, 1), *err = calloc(1, 1);
 	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
-	long long deadline = now_ns() + TOOL_SECONDS * 1000000000LL;
+	long long deadline = t_now_ns() + TOOL_SECONDS * 1000000000LL;
 	int st, status;
 	bool json = strstr(t->argv_text, "--json") != NULL;
 
 	step = t->argv_text;
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		int left = (int)((deadline - now_ns()) / 1000000);
+		int left = (int)((deadline - t_now_ns()) / 1000000);
 
 		if (left <= 0) {
 			fprintf(stderr, "round %d: %s: no answer in %d s\n", round_no,
@@ -363,9 +327,9 @@ static void tool_finish_run(struct tool_run *t)
 				continue;
 			break;
 		}
-		if (p[0].revents && slurp(t->out, &out, &olen, &ocap))
+		if (p[0].revents && t_read_more(t->out, &out, &olen, &ocap))
 			p[0].fd = -1;
-		if (p[1].revents && slurp(t->err, &err, &elen, &ecap))
+		if (p[1].revents && t_read_more(t->err, &err, &elen, &ecap))
 			p[1].fd = -1;
 	}
 	close(t->out);
@@ -404,10 +368,10 @@ static bool read_report(int fd, uint64_t *arena, int ms)
 
 static void one_round(unsigned *seed, const char *self, long *outcomes)
 {
-	enum target_mode mode = (enum target_mode)(rnd(seed) % T_MODES);
-	long long life = (long long)(rnd(seed) % 60) * 1000000LL;
+	enum target_mode mode = (enum target_mode)(t_rnd(seed) % T_MODES);
+	long long life = (long long)(t_rnd(seed) % 60) * 1000000LL;
 	struct pw_space *sp[2] = { NULL, NULL };
-	int up[2], i, k, calls = 1 + (int)(rnd(seed) % 4);
+	int up[2], i, k, calls = 1 + (int)(t_rnd(seed) % 4);
 	uint64_t arena = 0;
 	struct tool_run tr;
 	pid_t pid;
@@ -424,7 +388,7 @@ static void one_round(unsigned *seed, const char *self, long *outcomes)
 
 		snprintf(fd, sizeof(fd), "%d", keep);
 		snprintf(m, sizeof(m), "%d", mode);
-		snprintf(s, sizeof(s), "%u", rnd(seed));
+		snprintf(s, sizeof(s), "%u", t_rnd(seed));
 		snprintf(l, sizeof(l), "%lld", life);
 		execl(self, self, "--target", fd, m, s, l, (char *)NULL);
 		_exit(3);
@@ -454,7 +418,7 @@ static void one_round(unsigned *seed, const char *self, long *outcomes)
 		tool_finish_run(&tr);
 		/* After an exec the target reports its new arena. */
 		read_report(up[0], &arena, 0);
-		if (mode == T_KILLED && rnd(seed) % 2)
+		if (mode == T_KILLED && t_rnd(seed) % 2)
 			kill(pid, SIGKILL);
 	}
 
@@ -481,7 +445,7 @@ int main(int argc, char **argv)
 	const char *dir = getenv("PW_BUILD");
 	double seconds = env ? atof(env) : 3.0;
 	long outcomes[T_MODES] = { 0 };
-	long long t0 = now_ns(), budget;
+	long long t0 = t_now_ns(), budget;
 	unsigned seed = (unsigned)getpid();
 	/* The target is this program (its inode, even if rebuilt since). */
 	const char *self = "/proc/self/exe";
@@ -507,8 +471,8 @@ int main(int argc, char **argv)
 		alarm(TOOL_SECONDS + 60);
 		one_round(&seed, self, outcomes);
 		alarm(0);
-	} while (now_ns() - t0 < budget && !t_failures);
-	fprintf(stderr, "%d rounds in %.1f s:", round_no, (double)(now_ns() - t0) / 1e9);
+	} while (t_now_ns() - t0 < budget && !t_failures);
+	fprintf(stderr, "%d rounds in %.1f s:", round_no, (double)(t_now_ns() - t0) / 1e9);
 	for (m = 0; m < T_MODES; m++)
 		fprintf(stderr, " %ld target(s) %s", outcomes[m], mode_names[m]);
 	fputc('\n', stderr);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -540,4 +541,40 @@ void t_racy_end(void)
 uint64_t t_low_user(void)
 {
 	return t_under_sanitizer("thread") ? 0x7e8000000000ULL : 0x100080000000ULL;
+}
+
+int t_read_more(int fd, char **buf, size_t *len, size_t *cap)
+{
+	ssize_t n;
+
+	if (*cap - *len < 4096) {
+		char *b = realloc(*buf, *cap * 2 + 4096);
+
+		if (!b)
+			return -1;
+		*buf = b;
+		*cap = *cap * 2 + 4096;
+	}
+	do
+		n = read(fd, *buf + *len, *cap - *len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+long long t_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+unsigned t_rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
 }

@@ -133,6 +133,14 @@ extern int t_scan_fd;
  * address (TASK_SIZE_MAX: 0x7ffffffff000 with 4-level paging). */
 uint64_t t_user_top(void);
 
+/* Append what one read() of fd gives to *buf (grown as needed, kept
+ * NUL-terminated); -1 at its end or on an error. */
+int t_read_more(int fd, char **buf, size_t *len, size_t *cap);
+/* CLOCK_MONOTONIC in nanoseconds. */
+long long t_now_ns(void);
+/* A small, fast, seedable pseudo-random number. */
+unsigned t_rnd(unsigned *seed);
+
 /* The userfaultfd configurations the uffd_* tests go through: async, sync,
  * and sync with the pre-fault path forced (PAGEWATCH_UFFD_PREFAULT). */
 struct t_uffd_cfg {

@@ -59,28 +59,6 @@ static void child(int out_fd, int err_fd, const struct run_opts *o, char **argv)
 	_exit(127);
 }
 
-static int append(int fd, char **buf, size_t *len, size_t *cap)
-{
-	ssize_t n;
-
-	if (*cap - *len < 4096) {
-		char *b = realloc(*buf, *cap * 2 + 4096);
-
-		if (!b)
-			return -1;
-		*buf = b;
-		*cap = *cap * 2 + 4096;
-	}
-	do
-		n = read(fd, *buf + *len, *cap - *len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1;
-	*len += (size_t)n;
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
 /* Read both pipes to their ends, however the tool interleaves them. */
 static void drain(int out_fd, int err_fd, struct result *r)
 {
@@ -95,9 +73,9 @@ static void drain(int out_fd, int err_fd, struct result *r)
 				continue;
 			break;
 		}
-		if (p[0].revents && append(out_fd, &r->out, &r->out_len, &out_cap))
+		if (p[0].revents && t_read_more(out_fd, &r->out, &r->out_len, &out_cap))
 			p[0].fd = -1;
-		if (p[1].revents && append(err_fd, &r->err, &r->err_len, &err_cap))
+		if (p[1].revents && t_read_more(err_fd, &r->err, &r->err_len, &err_cap))
 			p[1].fd = -1;
 	}
 }
