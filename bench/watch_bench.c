@@ -1473,19 +1473,25 @@ static int get_reset(struct bench *b, struct get_result *res)
  * ====================================================================== */
 
 /* memcpy: the whole range; copy only: exactly the pages written, known in
- * advance, no tracking at all -- the floor of any restore; then the
- * backends' pw_snapshot_restore. */
-enum sside { SS_MEMCPY, SS_COPY, SS_UA, SS_US, SS_SD, SS_MP, NSS };
+ * advance, no tracking at all -- the floor of any restore; bare uffd-async:
+ * the least a restore on the kernel's mechanism does (one PAGEMAP_SCAN
+ * query, the copy, one re-protection of the span), blind to racing
+ * writers; then the backends' pw_snapshot_restore. */
+enum sside { SS_MEMCPY, SS_COPY, SS_BARE, SS_UA, SS_US, SS_SD, SS_MP, NSS };
 #define SS_FIRST_BE	SS_UA
 
 static const enum pw_backend sside_be[NSS] = {
-	PW_BACKEND_AUTO, PW_BACKEND_AUTO, PW_BACKEND_UFFD_ASYNC, PW_BACKEND_UFFD_SYNC,
-	PW_BACKEND_SOFT_DIRTY, PW_BACKEND_MPROTECT,
+	PW_BACKEND_AUTO, PW_BACKEND_AUTO, PW_BACKEND_UFFD_ASYNC, PW_BACKEND_UFFD_ASYNC,
+	PW_BACKEND_UFFD_SYNC, PW_BACKEND_SOFT_DIRTY, PW_BACKEND_MPROTECT,
 };
 
 static const char *sside_name(int s)
 {
-	return s == SS_MEMCPY ? "memcpy" : s == SS_COPY ? "copy only" : pw_backend_name(sside_be[s]);
+	if (s == SS_MEMCPY)
+		return "memcpy";
+	if (s == SS_COPY)
+		return "copy only";
+	return s == SS_BARE ? "bare uffd-async" : pw_backend_name(sside_be[s]);
 }
 
 static const double fractions[] = { 0.001, 0.01, 0.1, 0.5, 1.0 };
@@ -1498,6 +1504,8 @@ struct starget {
 	struct region g;
 	struct pw_watch *w;
 	struct pw_snapshot *snap;
+	struct bare_ua ua;		/* SS_BARE */
+	struct pw_region vec[SCAN_VEC];
 };
 
 struct srun {
@@ -1524,11 +1532,44 @@ static int s_prep(void *ctx)
 	return 0;
 }
 
+/* The bare restore: the written pages from PAGEMAP_SCAN, SCAN_VEC regions
+ * per call, each region copied back, then their span protected again in
+ * one call (vec_len 0: the kernel's cheapest re-protection). */
+static int s_bare(struct srun *sr)
+{
+	struct starget *t = sr->t;
+	struct pw_scan_arg a;
+	uint64_t base = (uintptr_t)t->g.base, first = 0, last = 0;
+	long n, i;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.start = base;
+	a.end = base + t->g.len;
+	a.vec = (uintptr_t)t->vec;
+	a.vec_len = SCAN_VEC;
+	a.category_mask = a.return_mask = PW_PAGE_WRITTEN;
+	for (;;) {
+		n = ioctl(t->ua.pm, PAGEMAP_SCAN_IOCTL, &a);
+		if (n < 0)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			memcpy((void *)(uintptr_t)t->vec[i].start, sr->src + (t->vec[i].start - base),
+			       t->vec[i].end - t->vec[i].start);
+			first = first ? first : t->vec[i].start;
+			last = t->vec[i].end;
+		}
+		if (n < SCAN_VEC || a.walk_end >= a.end)
+			break;
+		a.start = a.walk_end;
+	}
+	return last ? bare_ua_protect(&t->ua, first, last) : 0;
+}
+
 static int s_call(void *ctx)
 {
 	struct srun *sr = ctx;
 	long n;
-
 	size_t i, j;
 
 	if (sr->side == SS_MEMCPY) {
@@ -1546,6 +1587,8 @@ static int s_call(void *ctx)
 		__asm__ volatile("" : : "r"(sr->t->g.base) : "memory");
 		return 0;
 	}
+	if (sr->side == SS_BARE)
+		return s_bare(sr);
 	n = pw_snapshot_restore(sr->t->snap);
 	if (n < 0)
 		return (int)n;
@@ -1588,6 +1631,7 @@ struct restore_result {
 	size_t written[NFRAC];
 	struct bench_stats ms[NFRAC][NSS];
 	struct bench_stats ratio[NFRAC][NSS];		/* restore / memcpy, paired */
+	struct bench_stats vs_bare[NFRAC];		/* uffd-async / bare, paired */
 	struct bench_stats ns_page[NFRAC][NSS];		/* per page restored */
 	struct bench_quiet quiet;
 };
@@ -1636,9 +1680,12 @@ static int restore(struct bench *b, struct restore_result *res)
 			continue;
 		}
 		r = region_new(&t[s].g, npages, FILL_BYTE);
-		if (!r)
+		t[s].ua.uffd = t[s].ua.pm = -1;
+		if (!r && s == SS_BARE)
+			r = bare_ua_open(&t[s].ua, t[s].g.base, t[s].g.len);
+		else if (!r)
 			r = pw_watch_start(&t[s].w, t[s].g.base, t[s].g.len, be);
-		if (!r)
+		if (!r && s != SS_BARE)
 			r = pw_snapshot_take(t[s].w, &t[s].snap);
 		if (r) {
 			side_failed(res->why[s], sizeof(res->why[s]), "set-up", r, be);
@@ -1695,6 +1742,8 @@ static int restore(struct bench *b, struct restore_result *res)
 		for (s = 0; !r && s < NSS; s++)
 			if (res->have[s])
 				ratio_of(b, smp[s], smp[SS_MEMCPY], &res->ratio[f][s]);
+		if (!r && res->have[SS_BARE] && res->have[SS_UA])
+			ratio_of(b, smp[SS_UA], smp[SS_BARE], &res->vs_bare[f]);
 		for (s = 0; !r && s < NSS; s++) {
 			if (!res->have[s])
 				continue;
@@ -1713,6 +1762,8 @@ static int restore(struct bench *b, struct restore_result *res)
 	}
 	res->ran = !r;
 	for (s = 0; s < NSS; s++) {
+		if (s == SS_BARE && t[s].have)
+			bare_ua_close(&t[s].ua);	/* else closed by the failed open */
 		pw_snapshot_free(t[s].snap);
 		if (t[s].w)
 			pw_watch_stop(t[s].w);
@@ -1998,6 +2049,19 @@ static void print_restore(struct bench *b, const struct restore_result *res)
 			csv_stat(b, layout, key, "restore/memcpy", "x", &res->ratio[f][s],
 				 v ? "<=0.03" : NULL, v ? v : "info",
 				 "paired per repetition");
+		}
+	}
+	if (res->have[SS_BARE] && res->have[SS_UA]) {
+		printf("\npagewatch uffd-async / bare uffd-async, paired per repetition (what "
+		       "losing no racing write costs, and the library around it):\n\n"
+		       "| written | ratio |\n|---|---|\n");
+		for (f = 0; f < NFRAC; f++) {
+			printf("| %g%% |", fractions[f] * 100);
+			print_stat(&res->vs_bare[f], 2);
+			printf("\n");
+			snprintf(layout, sizeof(layout), "restore-%g%%", fractions[f] * 100);
+			csv_stat(b, layout, "uffd-async", "pw/bare", "x", &res->vs_bare[f], NULL,
+				 "info", "paired per repetition");
 		}
 	}
 	for (s = SS_FIRST_BE; s < NSS; s++)

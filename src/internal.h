@@ -176,6 +176,8 @@ PW_HIDDEN void pw_world_resume(void);
  * never park it.  -ENOSPC when too many are registered. */
 PW_HIDDEN int pw_world_exempt_self(void);
 PW_HIDDEN void pw_world_unexempt_self(void);
+/* How many of those are threads of this process now. */
+PW_HIDDEN int pw_world_own_threads(void);
 
 /* watch.c: every page of [start, end) lies in mappings a watch may cover
  * (readable, writable, anonymous or shmem); -EINVAL otherwise. */

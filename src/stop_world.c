@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -104,12 +105,29 @@ static int install(void)
  * thread waiting on a write fault it alone can resolve. */
 #define MAX_EXEMPT 256
 static _Atomic pid_t exempt[MAX_EXEMPT];
+static pthread_once_t exempt_once = PTHREAD_ONCE_INIT;
+
+/* A child of fork() has none of its parent's threads, ours included; a
+ * stale entry could even name one of its own threads later. */
+static void exempt_child(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_EXEMPT; i++)
+		atomic_store(&exempt[i], 0);
+}
+
+static void exempt_atfork(void)
+{
+	pthread_atfork(NULL, NULL, exempt_child);
+}
 
 int pw_world_exempt_self(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid), none;
 	int i;
 
+	pthread_once(&exempt_once, exempt_atfork);
 	for (i = 0; i < MAX_EXEMPT; i++) {
 		none = 0;
 		if (atomic_compare_exchange_strong(&exempt[i], &none, self))
@@ -129,6 +147,19 @@ void pw_world_unexempt_self(void)
 		if (atomic_compare_exchange_strong(&exempt[i], &t, 0))
 			return;
 	}
+}
+
+int pw_world_own_threads(void)
+{
+	pid_t pid = getpid(), t;
+	int i, n = 0;
+
+	for (i = 0; i < MAX_EXEMPT; i++) {
+		t = atomic_load(&exempt[i]);
+		if (t && !syscall(SYS_tgkill, pid, t, 0))
+			n++;
+	}
+	return n;
 }
 
 static bool already(pid_t tid)
