@@ -2180,7 +2180,7 @@ static void track_report(size_t pages)
 		cell(&trk_res[NTF - 1].wr[2 * i + 1]);
 	printf("\n\n**pw_snapshot_restore over a memcpy of the whole range** (paired): restore "
 	       "finds the written pages (pw_watch_get), copies them back run by run and "
-	       "re-arms each run.\n\n| written |");
+	       "collects each batch's span with a reset.\n\n| written |");
 	for (i = 0; i < NTK; i++)
 		printf(" %s |", tk_name[i]);
 	printf("\n|---|");
