@@ -127,7 +127,7 @@ static bool alone(const struct pw_snapshot *s)
 {
 	if (s->task_fd < 0 || getpid() != s->owner)
 		return false;
-	return task_links(s->task_fd) == (nlink_t)(3 + pw_world_own_threads());
+	return task_links(s->task_fd) == (nlink_t)3 + (nlink_t)pw_world_own_threads();
 }
 
 void pw_snapshot_free(struct pw_snapshot *s)
@@ -217,13 +217,13 @@ static void keep_raced(const struct pw_snapshot *s, void **copied, size_t nc,
 		       void **got, size_t n, bool quiet)
 {
 	size_t i, j = 0;
+	bool ours;
 
 	for (i = 0; i < n; i++) {
 		while (j < nc && (char *)copied[j] < (char *)got[i])
 			j++;
-		if (j == nc || copied[j] != got[i])
-			mark_written(got[i]);
-		else if (!quiet && memcmp(got[i], saved_page(s, got[i]), PW_PAGE_SIZE))
+		ours = j < nc && copied[j] == got[i];
+		if (!ours || (!quiet && memcmp(got[i], saved_page(s, got[i]), PW_PAGE_SIZE)))
 			mark_written(got[i]);
 	}
 }
