@@ -256,6 +256,38 @@ static int bare_ua_protect(const struct bare_ua *u, uint64_t start, uint64_t end
 	return ioctl(u->pm, PAGEMAP_SCAN_IOCTL, &a) < 0 ? -errno : 0;
 }
 
+/* The written pages of [start, end): SCAN_VEC regions per PAGEMAP_SCAN,
+ * resumed at walk_end while vec fills, each call's regions handed to fn;
+ * with wp, protected again as they are reported. */
+typedef void bare_regions_fn(void *ctx, const struct pw_region *vec, long n);
+
+static int bare_ua_written(const struct bare_ua *u, uint64_t start, uint64_t end, bool wp,
+			   struct pw_region *vec, bare_regions_fn *fn, void *ctx)
+{
+	struct pw_scan_arg a;
+	long n;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = wp ? PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC : 0;
+	a.start = start;
+	a.end = end;
+	a.vec = (uintptr_t)vec;
+	a.vec_len = SCAN_VEC;
+	a.category_mask = a.return_mask = PW_PAGE_WRITTEN;
+	for (;;) {
+		n = ioctl(u->pm, PAGEMAP_SCAN_IOCTL, &a);
+		if (n < 0)
+			return -errno;
+		fn(ctx, vec, n);
+		if (n < SCAN_VEC || a.walk_end >= a.end)
+			return 0;
+		if (a.walk_end <= a.start)
+			return -EIO;	/* no progress */
+		a.start = a.walk_end;
+	}
+}
+
 static void bare_ua_close(struct bare_ua *u)
 {
 	struct uffdio_range range = { .start = u->start, .len = u->end - u->start };
@@ -1224,6 +1256,7 @@ struct grun {
 	size_t nset;
 	char val;
 	void **buf;		/* GET_BUF pages */
+	size_t nbuf;		/* ... of them filled */
 	struct pw_region *vec;	/* SCAN_VEC regions */
 	uint64_t *seen;		/* pages collected in this sample */
 	size_t extra;		/* ... and collected again, or outside the range */
@@ -1280,45 +1313,36 @@ static int g_pw(struct grun *g)
 	}
 }
 
+/* One call's regions expanded into the page buffer, noted when it fills. */
+static void g_expand(void *ctx, const struct pw_region *vec, long n)
+{
+	struct grun *g = ctx;
+	uint64_t p;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		for (p = vec[i].start; p < vec[i].end; p += PAGE) {
+			if (g->nbuf == GET_BUF) {
+				g_consume(g, g->buf, g->nbuf);
+				g->nbuf = 0;
+			}
+			g->buf[g->nbuf++] = (void *)(uintptr_t)p;
+		}
+	}
+}
+
 /* The same by hand: PAGEMAP_SCAN reporting and re-protecting the written
- * pages, SCAN_VEC regions per call, resumed at walk_end while vec fills;
- * the regions expanded into the same page buffer. */
+ * pages, expanded into the same page buffer. */
 static int g_raw(struct grun *g)
 {
-	struct pw_scan_arg a;
-	size_t nbuf = 0;
-	uint64_t p;
-	long n, i;
+	uint64_t start = (uintptr_t)g->t->g.base;
+	int r;
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = PW_SCAN_WP_MATCHING | PW_SCAN_CHECK_WPASYNC;
-	a.start = (uintptr_t)g->t->g.base;
-	a.end = a.start + g->t->g.len;
-	a.vec = (uintptr_t)g->vec;
-	a.vec_len = SCAN_VEC;
-	a.category_mask = a.return_mask = PW_PAGE_WRITTEN;
-	for (;;) {
-		n = ioctl(g->t->ua.pm, PAGEMAP_SCAN_IOCTL, &a);
-		if (n < 0)
-			return -errno;
-		for (i = 0; i < n; i++) {
-			for (p = g->vec[i].start; p < g->vec[i].end; p += PAGE) {
-				if (nbuf == GET_BUF) {
-					g_consume(g, g->buf, nbuf);
-					nbuf = 0;
-				}
-				g->buf[nbuf++] = (void *)(uintptr_t)p;
-			}
-		}
-		if (n < SCAN_VEC || a.walk_end >= a.end)
-			break;
-		if (a.walk_end <= a.start)
-			return -EIO;	/* no progress */
-		a.start = a.walk_end;
-	}
-	g_consume(g, g->buf, nbuf);
-	return 0;
+	g->nbuf = 0;
+	r = bare_ua_written(&g->t->ua, start, start + g->t->g.len, true, g->vec, g_expand, g);
+	if (!r)
+		g_consume(g, g->buf, g->nbuf);
+	return r;
 }
 
 static int g_call(void *ctx)
@@ -1532,38 +1556,38 @@ static int s_prep(void *ctx)
 	return 0;
 }
 
-/* The bare restore: the written pages from PAGEMAP_SCAN, SCAN_VEC regions
- * per call, each region copied back, then their span protected again in
- * one call (vec_len 0: the kernel's cheapest re-protection). */
+struct bare_copy {
+	uint64_t base;		/* of the range; src holds its saved copy */
+	const char *src;
+	uint64_t first, last;	/* the span copied back */
+};
+
+static void s_copy_regions(void *ctx, const struct pw_region *vec, long n)
+{
+	struct bare_copy *c = ctx;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		memcpy((void *)(uintptr_t)vec[i].start, c->src + (vec[i].start - c->base),
+		       vec[i].end - vec[i].start);
+		c->first = c->first ? c->first : vec[i].start;
+		c->last = vec[i].end;
+	}
+}
+
+/* The bare restore: the written pages from PAGEMAP_SCAN, each region copied
+ * back, then their span protected again in one call (vec_len 0: the
+ * kernel's cheapest re-protection). */
 static int s_bare(struct srun *sr)
 {
 	struct starget *t = sr->t;
-	struct pw_scan_arg a;
-	uint64_t base = (uintptr_t)t->g.base, first = 0, last = 0;
-	long n, i;
+	struct bare_copy c = { .base = (uintptr_t)t->g.base, .src = sr->src };
+	int r = bare_ua_written(&t->ua, c.base, c.base + t->g.len, false, t->vec,
+				s_copy_regions, &c);
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.start = base;
-	a.end = base + t->g.len;
-	a.vec = (uintptr_t)t->vec;
-	a.vec_len = SCAN_VEC;
-	a.category_mask = a.return_mask = PW_PAGE_WRITTEN;
-	for (;;) {
-		n = ioctl(t->ua.pm, PAGEMAP_SCAN_IOCTL, &a);
-		if (n < 0)
-			return -errno;
-		for (i = 0; i < n; i++) {
-			memcpy((void *)(uintptr_t)t->vec[i].start, sr->src + (t->vec[i].start - base),
-			       t->vec[i].end - t->vec[i].start);
-			first = first ? first : t->vec[i].start;
-			last = t->vec[i].end;
-		}
-		if (n < SCAN_VEC || a.walk_end >= a.end)
-			break;
-		a.start = a.walk_end;
-	}
-	return last ? bare_ua_protect(&t->ua, first, last) : 0;
+	if (r || !c.last)
+		return r;
+	return bare_ua_protect(&t->ua, c.first, c.last);
 }
 
 static int s_call(void *ctx)

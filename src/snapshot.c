@@ -42,7 +42,6 @@
 #include "internal.h"
 
 #define BATCH 512
-#define HUGE_SIZE ((size_t)2 << 20)
 
 struct pw_snapshot {
 	struct pw_watch *w;
@@ -60,13 +59,13 @@ struct pw_snapshot {
  */
 static char *copy_alloc(size_t len)
 {
-	size_t span = len + HUGE_SIZE;
+	size_t span = len + PW_PMD_SIZE;
 	char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *a;
 
 	if (m == MAP_FAILED)
 		return NULL;
-	a = (char *)pw_align_up((uintptr_t)m, HUGE_SIZE);
+	a = (char *)pw_align_up((uintptr_t)m, PW_PMD_SIZE);
 	if (a > m)
 		munmap(m, (size_t)(a - m));
 	munmap(a + len, (size_t)(m + span - (a + len)));
