@@ -97,10 +97,12 @@ struct bench_quiet {
  * the benchmark by a bounded factor); *ns is that of the quietest attempt.
  * Time is still CLOCK_MONOTONIC: the thread's CPU clock only decides
  * whether a sample was disturbed.  (Time stolen by a hypervisor counts as
- * the guest thread's CPU time and cannot be seen here.)
+ * the guest thread's CPU time and cannot be seen here.)  prep, if any, is
+ * called untimed before each attempt; q NULL takes one attempt and does
+ * not look.  bench_sample_quiet and bench_sample_prepared are this.
  */
-static inline int bench_sample_quiet(bench_fn fn, void *ctx, unsigned long iters,
-				     struct bench_quiet *q, uint64_t *ns)
+static inline int bench_sample_retry(bench_fn prep, bench_fn fn, void *ctx,
+				     unsigned long iters, struct bench_quiet *q, uint64_t *ns)
 {
 	double best_share = -1;
 	unsigned t;
@@ -111,9 +113,16 @@ static inline int bench_sample_quiet(bench_fn fn, void *ctx, unsigned long iters
 		uint64_t wall, cpu;
 		double share;
 
-		r = bench_sample(fn, ctx, iters, &wall, &cpu);
+		r = prep ? prep(ctx) : 0;
 		if (r)
 			return r;
+		r = bench_sample(fn, ctx, iters, &wall, q ? &cpu : NULL);
+		if (r)
+			return r;
+		if (!q) {
+			*ns = wall;
+			return 0;
+		}
 		share = wall ? (double)cpu / (double)wall : 1.0;
 		if (share > best_share) {
 			best_share = share;
@@ -127,6 +136,12 @@ static inline int bench_sample_quiet(bench_fn fn, void *ctx, unsigned long iters
 	}
 	q->disturbed++;
 	return 0;
+}
+
+static inline int bench_sample_quiet(bench_fn fn, void *ctx, unsigned long iters,
+				     struct bench_quiet *q, uint64_t *ns)
+{
+	return bench_sample_retry(NULL, fn, ctx, iters, q, ns);
 }
 
 /*
@@ -427,38 +442,7 @@ static inline void bench_csv_row(FILE *f, const char *bench, const char *layout,
 static inline int bench_sample_prepared(bench_fn prep, bench_fn fn, void *ctx,
 					struct bench_quiet *q, uint64_t *ns)
 {
-	double best_share = -1;
-	unsigned t;
-	int r;
-
-	*ns = 0;
-	for (t = 0;; t++) {
-		uint64_t wall, cpu;
-		double share;
-
-		r = prep ? prep(ctx) : 0;
-		if (r)
-			return r;
-		r = bench_sample(fn, ctx, 1, &wall, q ? &cpu : NULL);
-		if (r)
-			return r;
-		if (!q) {
-			*ns = wall;
-			return 0;
-		}
-		share = wall ? (double)cpu / (double)wall : 1.0;
-		if (share > best_share) {
-			best_share = share;
-			*ns = wall;
-		}
-		if (best_share >= BENCH_QUIET_SHARE)
-			return 0;
-		if (t + 1 >= q->tries || q->retried >= q->budget)
-			break;
-		q->retried++;
-	}
-	q->disturbed++;
-	return 0;
+	return bench_sample_retry(prep, fn, ctx, 1, q, ns);
 }
 
 /* Statistics of the paired ratios num[i] / den[i], i < n (pairs with a
